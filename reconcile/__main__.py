@@ -1,0 +1,5 @@
+"""Allow ``python -m reconcile``."""
+
+from reconcile.cli import main
+
+main()

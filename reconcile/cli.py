@@ -1,0 +1,210 @@
+"""The ``reconcile`` command line.
+
+Every library error a user can cause is a :class:`~reconcile.errors.ReconcileError`;
+this module turns it into one sentence on stderr and the exit code DESIGN.md gives
+(0 done, 1 input rejected / decision refused / lock held, 2 usage, configuration or
+database problems). ``--json`` output is one document on stdout; logs and progress go
+to stderr. This module and ``jobs/`` are the only places that read the clock.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy import Engine, exc
+
+from reconcile import __version__
+from reconcile.clock import Clock, SystemClock
+from reconcile.db.engine import (
+    DatabaseUnavailableError,
+    check_connection,
+    describe_connect_error,
+    make_engine,
+    redact,
+)
+from reconcile.db.schema import ensure_schema, upgrade
+from reconcile.errors import ReconcileError
+from reconcile.logs import configure_logging
+from reconcile.settings import Settings, load_settings
+
+log = logging.getLogger("reconcile.cli")
+
+
+@dataclass
+class App:
+    """What every command needs, built lazily so ``--help`` needs no database."""
+
+    config_path: str | None
+    database_url: str | None
+    clock: Clock = field(default_factory=SystemClock)
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The validated configuration."""
+        if self._settings is None:
+            self._settings = load_settings(
+                config_path=self.config_path, database_url=self.database_url
+            )
+        return self._settings
+
+    def engine(self, *, ensure: bool = True) -> Engine:
+        """Connect to the database; with ``ensure``, create or check its schema."""
+        if self._engine is None:
+            engine = make_engine(self.settings.database.url)
+            check_connection(engine)
+            self._engine = engine
+        if ensure:
+            ensure_schema(self._engine)
+        return self._engine
+
+    def close(self) -> None:
+        """Release database connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one sentence on stderr and exit with ``code``."""
+    click.echo(f"Error: {_sentence(message)}", err=True)
+    sys.exit(code)
+
+
+def echo_json(document: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(document, indent=2, default=str))
+
+
+class _Group(click.Group):
+    """A group that turns user-caused errors into one sentence and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReconcileError as error:
+            click.echo(f"Error: {_sentence(str(error))}", err=True)
+            ctx.exit(error.exit_code)
+        except exc.OperationalError as error:
+            app = ctx.find_object(App)
+            if app is None or app._engine is None or not _is_connection_error(error):
+                raise
+            message = describe_connect_error(app._engine, error)
+            click.echo(f"Error: {_sentence(message)}", err=True)
+            ctx.exit(DatabaseUnavailableError.exit_code)
+
+
+def _is_connection_error(error: exc.OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return error.connection_invalidated or any(
+        phrase in text
+        for phrase in (
+            "connection",
+            "could not connect",
+            "server closed",
+            "unable to open database",
+            "terminating",
+        )
+    )
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def command_help(example: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Append an ``Example:`` section to a command's help text."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        doc = inspect.cleandoc(function.__doc__ or "")
+        function.__doc__ = f"{doc}\n\n\b\nExample:\n  {example}\n"
+        return function
+
+    return decorate
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="reconcile")
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Database (default: RECONCILE_DATABASE_URL, the config, sqlite:///reconcile.db).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Configuration file (default: RECONCILE_CONFIG, ./config/reconcile.toml).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log lines as text or as JSON objects (default: the config's [logging]).",
+)
+@click.pass_context
+@command_help("reconcile --database-url sqlite:///practice.db db upgrade")
+def main(
+    ctx: click.Context,
+    *,
+    database_url: str | None,
+    config_path: str | None,
+    verbose: bool,
+    quiet: bool,
+    log_format: str | None,
+) -> None:
+    """Reconcile expected claims, 835 remittances, deposits and the ledger.
+
+    Every night (or for any date range) reconcile finds where the practice's money
+    went wrong and writes an Excel exception workbook for accounting.
+    """
+    app = App(config_path=config_path, database_url=database_url)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+    try:
+        logging_settings = app.settings.logging
+    except ReconcileError:
+        # Report the configuration problem from the command that needs it.
+        logging_settings = None
+    level = "debug" if verbose else "warning" if quiet else None
+    configure_logging(
+        level=level or (logging_settings.level if logging_settings else "info"),
+        json_lines=(
+            log_format or (logging_settings.format if logging_settings else "text")
+        )
+        == "json",
+    )
+
+
+@main.group(cls=_Group)
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@command_help("reconcile --database-url postgresql+psycopg://recon@db/recon db upgrade")
+@pass_app
+def db_upgrade(app: App) -> None:
+    """Create the schema, or migrate it to this version of reconcile."""
+    engine = app.engine(ensure=False)
+    before, after = upgrade(engine)
+    where = redact(engine.url)
+    if before == after:
+        click.echo(f"{where} is already at schema revision {after}.")
+    elif before is None:
+        click.echo(f"Created the schema in {where} at revision {after}.")
+    else:
+        click.echo(f"Migrated {where} from revision {before} to {after}.")

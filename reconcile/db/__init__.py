@@ -1,0 +1,1 @@
+"""Database access: engine, declarative base, tables, schema revision, locks."""

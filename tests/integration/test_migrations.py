@@ -1,0 +1,164 @@
+"""Alembic owns the schema: one head, reversible, no drift, never silent upgrades."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from reconcile.categories import SourceKind, SourceStatus
+from reconcile.db import schema
+from reconcile.db.engine import make_engine
+from reconcile.db.schema import (
+    SchemaRevisionError,
+    alembic_config,
+    current_revision,
+    downgrade,
+    ensure_schema,
+    head_revision,
+    upgrade,
+)
+from reconcile.db.tables import AuditEvent, SourceFile
+
+NOW = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _add_file(engine: Engine, sha: str = "a" * 64) -> None:
+    with Session(engine) as db, db.begin():
+        db.add(
+            SourceFile(
+                kind=SourceKind.CLAIMS,
+                name="claims.csv",
+                path="/tmp/claims.csv",
+                sha256=sha,
+                size_bytes=10,
+                status=SourceStatus.LOADED,
+                imported_at=NOW,
+            )
+        )
+
+
+class TestRevisions:
+    def test_single_head(self) -> None:
+        """The migrations form one line with one head."""
+        script = ScriptDirectory.from_config(alembic_config())
+        assert len(script.get_heads()) == 1
+
+    def test_no_drift_between_models_and_migrations(self, fresh_engine: Engine) -> None:
+        """`alembic check` finds nothing to generate at head."""
+        with fresh_engine.connect() as connection:
+            command.check(alembic_config(connection))
+
+    def test_upgrade_downgrade_upgrade_with_rows(self, scratch) -> None:  # type: ignore[no-untyped-def]
+        """The whole chain goes down and up again on a database holding rows."""
+        engine = make_engine(scratch.empty_url())
+        try:
+            upgrade(engine)
+            _add_file(engine)
+            script = ScriptDirectory.from_config(alembic_config())
+            revisions = [r.revision for r in script.walk_revisions()]  # newest first
+            for target in [*revisions[1:], "base"]:
+                downgrade(engine, target)
+                upgrade(engine, head_revision())
+                _add_file(engine, sha=f"{target:0>64}"[-64:])
+                downgrade(engine, target)
+            upgrade(engine)
+            with engine.connect() as conn:
+                assert current_revision(conn) == head_revision()
+                assert not [
+                    n for n in inspect(conn).get_table_names() if "_alembic_tmp" in n
+                ]
+        finally:
+            engine.dispose()
+
+    def test_upgrade_twice_is_a_no_op(self, fresh_engine: Engine) -> None:
+        """A database at head stays where it is."""
+        before, after = upgrade(fresh_engine)
+        assert before == after == head_revision()
+
+
+class TestEnsureSchema:
+    def test_creates_an_empty_database(self, scratch) -> None:  # type: ignore[no-untyped-def]
+        """A database with no tables is created at head automatically."""
+        engine = make_engine(scratch.empty_url())
+        try:
+            ensure_schema(engine)
+            with engine.connect() as conn:
+                assert current_revision(conn) == head_revision()
+        finally:
+            engine.dispose()
+
+    def test_refuses_an_older_revision(
+        self, fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A database behind this version is not migrated silently."""
+        monkeypatch.setattr(schema, "head_revision", lambda: "9999")
+        with pytest.raises(SchemaRevisionError, match="reconcile db upgrade") as error:
+            ensure_schema(fresh_engine)
+        assert error.value.exit_code == 2
+
+    def test_refuses_an_unknown_revision(self, fresh_engine: Engine) -> None:
+        """A database from a newer reconcile is refused."""
+        with fresh_engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+        with pytest.raises(SchemaRevisionError, match="does not know"):
+            ensure_schema(fresh_engine)
+
+
+class TestConstraints:
+    def test_loaded_sha256_is_unique_but_rejects_may_repeat(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Only one loaded file per hash; rejected attempts may repeat."""
+        _add_file(fresh_engine)
+        with Session(fresh_engine) as db, db.begin():
+            for _ in range(2):
+                db.add(
+                    SourceFile(
+                        kind=SourceKind.CLAIMS, name="c", path="c", sha256="a" * 64,
+                        size_bytes=1, status=SourceStatus.REJECTED, imported_at=NOW,
+                    )
+                )  # fmt: skip
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            _add_file(fresh_engine)
+        with Session(fresh_engine) as db:
+            assert db.scalar(select(func.count()).select_from(SourceFile)) == 3
+
+    def test_audit_events_are_append_only(self, fresh_engine: Engine) -> None:
+        """The database refuses to update or delete an audit event."""
+        with Session(fresh_engine) as db, db.begin():
+            db.add(
+                AuditEvent(
+                    entity="refund", entity_id=1, action="create", actor="run",
+                    occurred_at=NOW, prev_hash="0" * 64, hash="1" * 64,
+                )
+            )  # fmt: skip
+        for statement in (
+            "UPDATE audit_event SET actor = 'x'",
+            "DELETE FROM audit_event",
+        ):
+            with (
+                pytest.raises(Exception, match="append-only"),
+                fresh_engine.begin() as conn,
+            ):
+                conn.execute(text(statement))
+
+    def test_timestamps_come_back_aware_utc(self, fresh_engine: Engine) -> None:
+        """Aware datetimes round-trip as aware UTC on every database."""
+        local = NOW.astimezone(dt.timezone(dt.timedelta(hours=-5)))
+        with Session(fresh_engine) as db, db.begin():
+            db.add(
+                SourceFile(
+                    kind=SourceKind.ERA, name="x", path="x", sha256="b" * 64,
+                    size_bytes=1, status=SourceStatus.LOADED, imported_at=local,
+                )
+            )  # fmt: skip
+        with Session(fresh_engine) as db:
+            stored = db.scalars(select(SourceFile.imported_at)).one()
+        assert stored == NOW
+        assert stored.tzinfo is not None
+        assert stored.utcoffset() == dt.timedelta(0)

@@ -1,1 +1,1 @@
-"""The nightly job and its APScheduler setup (thin: which days to run → pipeline.run)."""
+"""The nightly job and its scheduler: which days to run, then pipeline.run."""

@@ -35,7 +35,14 @@ settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TEST_URL_ENV = "RECONCILE_TEST_DATABASE_URL"
-DB_FIXTURES = {"scratch", "database_url", "engine", "session", "fresh_url", "fresh_engine"}
+DB_FIXTURES = {
+    "scratch",
+    "database_url",
+    "engine",
+    "session",
+    "fresh_url",
+    "fresh_engine",
+}
 
 
 def pytest_collection_modifyitems(

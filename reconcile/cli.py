@@ -31,6 +31,7 @@ from reconcile.db.engine import (
 )
 from reconcile.db.schema import ensure_schema, upgrade
 from reconcile.errors import ReconcileError
+from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.logs import configure_logging
 from reconcile.settings import Settings, load_settings
 
@@ -208,3 +209,50 @@ def db_upgrade(app: App) -> None:
         click.echo(f"Created the schema in {where} at revision {after}.")
     else:
         click.echo(f"Migrated {where} from revision {before} to {after}.")
+
+
+# --------------------------------------------------------------------------- import
+
+
+@main.group("import", cls=_Group)
+def import_group() -> None:
+    """Load files: 835 remittances, claims, deposits, patient payments, ledger.
+
+    Each file loads whole or not at all. A file already imported is skipped (exit 0);
+    a rejected file is listed with every problem and its place (exit 1) while the
+    other files still load.
+    """
+
+
+def report_outcomes(outcomes: list[FileOutcome], *, as_json: bool) -> None:
+    """Print per-file outcomes (text or the JSON list); exit 1 if any was rejected."""
+    if as_json:
+        echo_json([outcome.to_json() for outcome in outcomes])
+    else:
+        width = max((len(o.status.value) for o in outcomes), default=0) + 2
+        for outcome in outcomes:
+            label = outcome.status.value.replace("_", " ")
+            counts = ", ".join(f"{t} {n}" for t, n in outcome.counts.items())
+            extra = "; ".join(
+                part
+                for part in (
+                    counts,
+                    f"{outcome.skipped} skipped" if outcome.skipped else "",
+                )
+                if part
+            )
+            click.echo(
+                f"{label:<{width}}{outcome.file}" + (f"  ({extra})" if extra else "")
+            )
+            for problem in outcome.reason[:_SHOWN_PROBLEMS]:
+                click.echo(f"  {problem}")
+            hidden = len(outcome.reason) - _SHOWN_PROBLEMS
+            if hidden > 0:
+                click.echo(f"  … and {hidden} more (--json lists them all)")
+            for warning in outcome.warnings:
+                click.echo(f"  warning: {warning}")
+    if any(o.status is ImportStatus.REJECTED for o in outcomes):
+        sys.exit(1)
+
+
+_SHOWN_PROBLEMS = 20

@@ -1,0 +1,107 @@
+"""What an import reports per file: the ``--json`` objects of DESIGN.md.
+
+Problems with a file are data, not crashes: every problem found (up to
+:data:`MAX_PROBLEMS`) is listed with its place, and the file is rejected whole.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile.errors import ReconcileError
+
+#: Stop listing problems after this many; the file is rejected either way.
+MAX_PROBLEMS = 100
+
+
+class ImportStatus(enum.StrEnum):
+    """The outcome of one file."""
+
+    LOADED = "loaded"
+    ALREADY_IMPORTED = "already_imported"
+    REJECTED = "rejected"
+    VALID = "valid"  # --check: it would load
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with (or worth a warning about) a file, and where.
+
+    Place is a segment (835: number from 1 in the file, and its id) or a line and
+    column (tabular files; line 1 is the header).
+    """
+
+    reason: str
+    segment: int | None = None
+    segment_id: str | None = None
+    line: int | None = None
+    column: str | None = None
+
+    @property
+    def place(self) -> str:
+        """The place as people read it: ``segment 12 (CLP)`` or ``line 5: amount``."""
+        if self.segment is not None:
+            return f"segment {self.segment}" + (
+                f" ({self.segment_id})" if self.segment_id else ""
+            )
+        if self.line is not None:
+            return f"line {self.line}" + (f": {self.column}" if self.column else "")
+        return self.column or "file"
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as a JSON object (place fields that apply, and the reason)."""
+        data: dict[str, Any] = {"place": self.place}
+        for key in ("segment", "segment_id", "line", "column"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        data["reason"] = self.reason
+        return data
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.reason}"
+
+
+class FileRejected(ReconcileError):
+    """A file that must not load, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        if not problems:
+            raise ValueError("a rejected file needs at least one problem")
+        self.problems = problems
+        super().__init__(str(problems[0]))
+
+
+@dataclass
+class LoadResult:
+    """What loading (or checking) one file produced."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    allowed_unbalanced: bool = False
+
+
+@dataclass
+class FileOutcome:
+    """One file's outcome, as printed and as ``--json`` returns it."""
+
+    file: str
+    status: ImportStatus
+    reason: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md per-file object."""
+        return {
+            "file": self.file,
+            "status": self.status.value,
+            "reason": [p.to_json() for p in self.reason],
+            "counts": dict(self.counts),
+            "skipped": self.skipped,
+            "warnings": [p.to_json() for p in self.warnings],
+        }

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reconcile.categories import LedgerKind
 from reconcile.errors import UsageError
 
 DEFAULT_DATABASE_URL = "sqlite:///reconcile.db"
@@ -199,11 +200,16 @@ class ScheduleSettings:
 
 @dataclass(frozen=True)
 class SourceSettings:
-    """How one tabular source (claims, deposits, …) names and formats its columns."""
+    """How one tabular source (claims, deposits, …) names and formats its columns.
+
+    ``kinds`` (ledger only) maps the words a practice-management system uses for a
+    posting's kind (``"Ins Pmt"``) to the canonical kind (``insurance_payment``).
+    """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     date_format: str = "%Y-%m-%d"
     amount_format: AmountFormat = AmountFormat.PLAIN
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
     def header_for(self, column: str) -> str:
         """Return the header the file uses for a canonical column."""
@@ -609,22 +615,60 @@ def _parse_sources(top: _Reader) -> Mapping[str, SourceSettings]:
         columns_reader.finish()
         date_format = one.text("date_format", "%Y-%m-%d")
         if date_format != "excel":
-            try:
-                sample = dt.date(2024, 12, 31).strftime(date_format)
-                # Only the date part is used: no time zone is involved.
-                dt.datetime.strptime(sample, date_format)  # noqa: DTZ007
-            except ValueError:
-                raise one._fail(
-                    "date_format", f"is not a usable date format: {date_format!r}"
-                ) from None
+            _check_date_format(one, date_format)
         result[name] = SourceSettings(
             columns=columns,
             date_format=date_format,
             amount_format=one.choice("amount_format", AmountFormat.PLAIN),
+            kinds=_parse_kinds(one, name),
         )
         one.finish()
     r.finish()
     return result
+
+
+def _check_date_format(reader: _Reader, date_format: str) -> None:
+    """A format must name a whole date and read back what it writes."""
+    has_year = "%Y" in date_format or "%y" in date_format
+    has_day = "%j" in date_format or (
+        "%d" in date_format and any(m in date_format for m in ("%m", "%b", "%B"))
+    )
+    try:
+        sample = dt.date(2024, 12, 31).strftime(date_format)
+        # Only the date part is used: no time zone is involved.
+        parsed = dt.datetime.strptime(sample, date_format)  # noqa: DTZ007
+    except ValueError:
+        parsed = None
+    if (
+        not (has_year and has_day)
+        or parsed is None
+        or parsed.date() != dt.date(2024, 12, 31)
+    ):
+        raise reader._fail(
+            "date_format",
+            f"is not a usable date format: {date_format!r} (it needs a year, a "
+            'month and a day, like "%m/%d/%Y", or "excel" for serial numbers)',
+        )
+
+
+def _parse_kinds(source: _Reader, name: str) -> Mapping[str, str]:
+    """Read ``[sources.ledger.kinds]``: the file's words for each ledger kind."""
+    if not source.has("kinds"):
+        return {}
+    if name != "ledger":
+        raise source._fail("kinds", "is only used by the ledger source")
+    reader = source.sub("kinds")
+    allowed = [kind.value for kind in LedgerKind]
+    kinds: dict[str, str] = {}
+    for word in reader.table:
+        value = reader.text(word, "")
+        if value not in allowed:
+            raise reader._fail(
+                repr(word), f"must be one of {', '.join(allowed)}, got {value!r}"
+            )
+        kinds[word] = value
+    reader.finish()
+    return kinds
 
 
 def load_settings(

@@ -1,0 +1,122 @@
+"""Claims: new claims and new versions of known claims, written as sets.
+
+A claims export names each claim with its values. Against what is known:
+
+- a claim never seen gets version 1 in ``expected_claim_version`` and a row in
+  ``expected_claim``;
+- a known claim whose values changed gets version n + 1 (this file, this line), and
+  ``expected_claim`` takes the new values: the versions keep which file said what;
+- a known claim with the same values is skipped (counted, not written).
+
+Three statements do it, whatever the file's size: one ``INSERT … SELECT`` of new and
+changed claims from the staging table into the versions (version ids are reserved
+up front as first id + ``seq``; unchanged claims leave gaps), one ``UPDATE … FROM``
+for the changed claims, one ``INSERT … SELECT`` for the new ones. Versions follow the
+order files are imported in: an older export imported later becomes the newest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table, func, insert, literal, or_, select, update
+
+from reconcile.db.bulk import reserve_ids
+from reconcile.db.tables import ExpectedClaim, ExpectedClaimVersion
+from reconcile.ingest.practice.staging import table_of
+
+log = logging.getLogger(__name__)
+
+#: The values a claims file gives for a claim (what a new version can change).
+VALUE_COLUMNS = (
+    "payer_id",
+    "payer_name",
+    "patient_account",
+    "provider_npi",
+    "service_on",
+    "billed_cents",
+    "expected_cents",
+    "expected_patient_cents",
+    "submitted_on",
+)
+
+_PRESERVE = {"preserve_rowcount": True}
+
+
+@dataclass(frozen=True)
+class ClaimWrites:
+    """What writing one claims file did."""
+
+    new: int  # claims never seen before (version 1)
+    changed: int  # known claims with new values (version n + 1)
+    unchanged: int  # known claims with the same values (skipped)
+
+    @property
+    def written(self) -> int:
+        """Versions written: the file's ``claims`` count."""
+        return self.new + self.changed
+
+
+def write_claims(
+    conn: Connection, *, stage: Table, staged: int, source_file_id: int
+) -> ClaimWrites:
+    """Write the staged claims as new claims or new versions (see module docstring).
+
+    The stage holds ``staged`` rows with ``seq`` 0 … staged - 1 and no claim twice.
+    """
+    if staged == 0:
+        return ClaimWrites(new=0, changed=0, unchanged=0)
+    first = reserve_ids(conn, ExpectedClaimVersion.__tablename__, staged)
+    last = first + staged - 1
+    versions = table_of(ExpectedClaimVersion)
+    claims = table_of(ExpectedClaim)
+    s, c = stage.c, claims.c
+
+    differs = or_(*(s[name].is_distinct_from(c[name]) for name in VALUE_COLUMNS))
+    new_or_changed = (
+        select(
+            (s.seq + first).label("id"),
+            literal(source_file_id).label("source_file_id"),
+            s.line_number,
+            s.claim_id,
+            (func.coalesce(c.version, 0) + 1).label("version"),
+            *(s[name] for name in VALUE_COLUMNS),
+        )
+        .select_from(stage.outerjoin(claims, c.claim_id == s.claim_id))
+        .where(or_(c.id.is_(None), differs))
+    )
+    target_columns = ["id", "source_file_id", "line_number", "claim_id", "version"]
+    written = conn.execute(
+        insert(versions).from_select([*target_columns, *VALUE_COLUMNS], new_or_changed),
+        execution_options=_PRESERVE,
+    ).rowcount
+
+    v = versions.c
+    this_file = v.id.between(first, last)
+    changed = conn.execute(
+        update(claims)
+        .where(this_file, v.version > 1, v.claim_id == c.claim_id)
+        .values(
+            version=v.version,
+            version_id=v.id,
+            **{name: v[name] for name in VALUE_COLUMNS},
+        ),
+        execution_options=_PRESERVE,
+    ).rowcount
+    new = conn.execute(
+        insert(claims).from_select(
+            ["claim_id", "version", "version_id", *VALUE_COLUMNS],
+            select(v.claim_id, v.version, v.id, *(v[n] for n in VALUE_COLUMNS)).where(
+                this_file, v.version == 1
+            ),
+        ),
+        execution_options=_PRESERVE,
+    ).rowcount
+    if new + changed != written:
+        raise RuntimeError(
+            f"claim versions out of step: {written} written, {new} new, {changed} "
+            "changed"
+        )
+    log.info("claims: %d new, %d changed, %d unchanged", new, changed, staged - written)
+    return ClaimWrites(new=new, changed=changed, unchanged=staged - written)

@@ -1,0 +1,215 @@
+"""The practice's four tabular sources: columns, what is required, and row rules.
+
+Required columns are what the reconciliation cannot work without; the others may be
+missing from the file or empty in a row. See ``docs/file-formats.md``.
+
+- **claims** — required: ``claim_id``, ``payer_id``, ``service_date``,
+  ``billed_amount``, ``expected_amount``, ``submitted_on``. Amounts may be zero (a
+  no-charge visit, a service the contract does not pay) but not negative;
+  ``provider_npi`` must be a valid NPI; a claim is not submitted before its service.
+- **deposits** — required: ``deposit_id``, ``deposit_date``, ``amount`` (more than
+  zero: a deposit is money in).
+- **patient_payments** — required: ``payment_id``, ``received_on``,
+  ``patient_account``, ``amount`` (more than zero); ``claim_id`` is optional.
+- **ledger** — required: ``entry_id``, ``posted_on``, ``kind``, ``amount``. Amounts
+  are signed as in the ledger, money out negative: payments (insurance or patient)
+  are not negative, refunds and recoupments are; adjustments go either way. Insurance
+  payments and recoupments name their payer; patient payments have none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from reconcile.categories import LedgerKind
+from reconcile.ingest.tabular.spec import Column, ColumnType, TableSpec
+
+_TEXT, _DATE, _AMOUNT = ColumnType.TEXT, ColumnType.DATE, ColumnType.AMOUNT
+_NOT_NEGATIVE = "must not be negative"
+_POSITIVE = "must be more than zero"
+
+# Lengths are the table columns' (reconcile/db/tables/practice.py): PostgreSQL refuses
+# longer text, so the reader does too, with the line and column.
+_CLAIM_ID, _ID, _NAME, _KEY, _REFERENCE = 38, 80, 120, 64, 50
+
+
+def npi_problem(npi: str) -> str | None:
+    """Why ``npi`` is not a National Provider Identifier (10 digits, Luhn check)."""
+    if len(npi) != 10 or not (npi.isascii() and npi.isdigit()):
+        return "is not an NPI: it must be 10 digits"
+    # The NPI check digit is the Luhn digit of "80840" + the first nine digits.
+    total = 0
+    for position, char in enumerate(reversed("80840" + npi)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return None if total % 10 == 0 else "is not an NPI: its check digit is wrong"
+
+
+def _position(columns: Sequence[Column], name: str) -> int:
+    """Where a column's value is in a row (row rules read rows by position)."""
+    return [column.name for column in columns].index(name)
+
+
+def _text(
+    name: str, length: int, *, target: str | None = None, required: bool = False
+) -> Column:
+    return Column(
+        name=name,
+        target=target or name,
+        type=_TEXT,
+        required=required,
+        max_length=length,
+    )
+
+
+def _amount(
+    name: str, target: str, *, required: bool, minimum: int | None, reason: str = ""
+) -> Column:
+    return Column(
+        name=name,
+        target=target,
+        type=_AMOUNT,
+        required=required,
+        minimum_cents=minimum,
+        below_minimum=reason,
+    )
+
+
+_CLAIM_COLUMNS = (
+    _text("claim_id", _CLAIM_ID, required=True),
+    _text("payer_id", _ID, required=True),
+    _text("payer_name", _NAME),
+    _text("patient_account", _ID),
+    Column(
+        name="provider_npi",
+        target="provider_npi",
+        type=_TEXT,
+        max_length=10,
+        check=npi_problem,
+    ),
+    Column(name="service_date", target="service_on", type=_DATE, required=True),
+    _amount(
+        "billed_amount", "billed_cents", required=True, minimum=0, reason=_NOT_NEGATIVE
+    ),
+    _amount(
+        "expected_amount",
+        "expected_cents",
+        required=True,
+        minimum=0,
+        reason=_NOT_NEGATIVE,
+    ),
+    _amount(
+        "expected_patient_amount",
+        "expected_patient_cents",
+        required=False,
+        minimum=0,
+        reason=_NOT_NEGATIVE,
+    ),
+    Column(name="submitted_on", target="submitted_on", type=_DATE, required=True),
+)
+_SERVICE = _position(_CLAIM_COLUMNS, "service_date")
+_SUBMITTED = _position(_CLAIM_COLUMNS, "submitted_on")
+
+
+def _submitted_after_service(row: Sequence[object]) -> Iterator[tuple[str, str]]:
+    """A claim cannot be submitted before its service (ISO dates compare as text)."""
+    service, submitted = row[_SERVICE], row[_SUBMITTED]
+    if isinstance(service, str) and isinstance(submitted, str) and submitted < service:
+        yield "submitted_on", "is before the service date"
+
+
+CLAIMS = TableSpec(
+    source="claims",
+    columns=_CLAIM_COLUMNS,
+    key="claim_id",
+    rules=(_submitted_after_service,),
+)
+
+DEPOSITS = TableSpec(
+    source="deposits",
+    columns=(
+        _text("deposit_id", _KEY, required=True),
+        Column(name="deposit_date", target="deposit_on", type=_DATE, required=True),
+        _amount(
+            "amount",
+            "amount_cents",
+            required=True,
+            minimum=1,
+            reason=f"{_POSITIVE}: a deposit is money in",
+        ),
+        _text("trace_number", _REFERENCE),
+        _text("payer_name", _NAME),
+        _text("account", 35),
+    ),
+    key="deposit_id",
+)
+
+PATIENT_PAYMENTS = TableSpec(
+    source="patient_payments",
+    columns=(
+        _text("payment_id", _KEY, required=True),
+        Column(name="received_on", target="received_on", type=_DATE, required=True),
+        _text("patient_account", _ID, required=True),
+        _text("claim_id", _CLAIM_ID),
+        _amount(
+            "amount",
+            "amount_cents",
+            required=True,
+            minimum=1,
+            reason=f"{_POSITIVE}: a payment is money in",
+        ),
+        _text("method", 20),
+        _text("reference", _REFERENCE),
+    ),
+    key="payment_id",
+)
+
+_LEDGER_COLUMNS = (
+    _text("entry_id", _KEY, required=True),
+    Column(name="posted_on", target="posted_on", type=_DATE, required=True),
+    _text("claim_id", _CLAIM_ID),
+    _text("patient_account", _ID),
+    _text("payer_id", _ID),
+    Column(
+        name="kind", target="kind", type=ColumnType.CHOICE, required=True, max_length=32
+    ),
+    _amount("amount", "amount_cents", required=True, minimum=None),
+    _text("reference", _REFERENCE),
+)
+_PAYER = _position(_LEDGER_COLUMNS, "payer_id")
+_KIND = _position(_LEDGER_COLUMNS, "kind")
+_LEDGER_AMOUNT = _position(_LEDGER_COLUMNS, "amount")
+
+_MONEY_IN = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.PATIENT_PAYMENT.value}
+_MONEY_OUT = {LedgerKind.REFUND.value, LedgerKind.RECOUPMENT.value}
+_PAYER_REQUIRED = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.RECOUPMENT.value}
+
+
+def _signed_by_kind(row: Sequence[object]) -> Iterator[tuple[str, str]]:
+    """Money in is not negative; refunds and recoupments (money out) are negative."""
+    kind, amount = row[_KIND], row[_LEDGER_AMOUNT]
+    if not isinstance(amount, int):
+        return
+    if kind in _MONEY_IN and amount < 0:
+        yield "amount", f"must not be negative: {kind} is money in"
+    elif kind in _MONEY_OUT and amount >= 0:
+        yield "amount", f"must be negative: {kind} is money out"
+
+
+def _payer_by_kind(row: Sequence[object]) -> Iterator[tuple[str, str]]:
+    """Insurance money names its payer; patient money has none."""
+    kind, payer = row[_KIND], row[_PAYER]
+    if kind in _PAYER_REQUIRED and payer is None:
+        yield "payer_id", f"is empty; {kind} needs the payer"
+    elif kind == LedgerKind.PATIENT_PAYMENT.value and payer is not None:
+        yield "payer_id", "must be empty for patient money (kind patient_payment)"
+
+
+LEDGER = TableSpec(
+    source="ledger",
+    columns=_LEDGER_COLUMNS,
+    key="entry_id",
+    rules=(_signed_by_kind, _payer_by_kind),
+)

@@ -15,12 +15,14 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from sqlalchemy import Engine, exc
 
 from reconcile import __version__
+from reconcile.categories import SourceKind
 from reconcile.clock import Clock, SystemClock
 from reconcile.db.engine import (
     DatabaseUnavailableError,
@@ -32,6 +34,8 @@ from reconcile.db.engine import (
 from reconcile.db.schema import ensure_schema, upgrade
 from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
+from reconcile.ingest.driver import import_files
+from reconcile.ingest.practice import practice_importer
 from reconcile.logs import configure_logging
 from reconcile.settings import Settings, load_settings
 
@@ -256,3 +260,144 @@ def report_outcomes(outcomes: list[FileOutcome], *, as_json: bool) -> None:
 
 
 _SHOWN_PROBLEMS = 20
+
+
+def _tabular_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The arguments every practice-data import takes."""
+    decorators = (
+        click.argument(
+            "paths", nargs=-1, required=True, type=click.Path(path_type=Path)
+        ),
+        click.option(
+            "--sheet",
+            metavar="NAME",
+            help="Worksheet to read in XLSX workbooks (default: the first).",
+        ),
+        click.option(
+            "--check",
+            "check_only",
+            is_flag=True,
+            help="Validate the files without loading anything.",
+        ),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print the outcomes as JSON."
+        ),
+    )
+    for decorate in reversed(decorators):
+        function = decorate(function)
+    return function
+
+
+def _import_practice(
+    app: App,
+    *,
+    kind: SourceKind,
+    paths: tuple[Path, ...],
+    sheet: str | None,
+    check_only: bool,
+    as_json: bool,
+) -> None:
+    importer = practice_importer(kind=kind, settings=app.settings, sheet=sheet)
+    outcomes = import_files(
+        app.engine(),
+        kind=kind,
+        paths=list(paths),
+        clock=app.clock,
+        load=importer.load,
+        check=importer.check,
+        check_only=check_only,
+        tables=importer.tables,
+    )
+    report_outcomes(outcomes, as_json=as_json)
+
+
+@import_group.command("claims")
+@_tabular_options
+@command_help("reconcile import claims exports/claims-2024-03.csv --json")
+@pass_app
+def import_claims(
+    app: App,
+    *,
+    paths: tuple[Path, ...],
+    sheet: str | None,
+    check_only: bool,
+    as_json: bool,
+) -> None:
+    """Load the practice's claims export: what each payer is expected to pay.
+
+    CSV (any delimiter, UTF-8 or Windows-1252) or XLSX; headers and formats follow
+    [sources.claims] in the configuration. A claim already known with other values
+    becomes a new version (its history is kept); unchanged claims are skipped.
+    """
+    _import_practice(
+        app, kind=SourceKind.CLAIMS, paths=paths, sheet=sheet,
+        check_only=check_only, as_json=as_json,
+    )  # fmt: skip
+
+
+@import_group.command("deposits")
+@_tabular_options
+@command_help("reconcile import deposits bank/prior-day-20240301.bai")
+@pass_app
+def import_deposits(
+    app: App,
+    *,
+    paths: tuple[Path, ...],
+    sheet: str | None,
+    check_only: bool,
+    as_json: bool,
+) -> None:
+    """Load bank deposits: a BAI2 file from the bank, or a CSV/XLSX export.
+
+    BAI2 is recognised by its content: its credit details become deposits, with
+    the EFT trace (TRN) of CCD+ addenda for matching 835 payments. Deposits already
+    known by their id are skipped.
+    """
+    _import_practice(
+        app, kind=SourceKind.DEPOSITS, paths=paths, sheet=sheet,
+        check_only=check_only, as_json=as_json,
+    )  # fmt: skip
+
+
+@import_group.command("patient-payments")
+@_tabular_options
+@command_help("reconcile import patient-payments payments.xlsx --sheet Payments")
+@pass_app
+def import_patient_payments(
+    app: App,
+    *,
+    paths: tuple[Path, ...],
+    sheet: str | None,
+    check_only: bool,
+    as_json: bool,
+) -> None:
+    """Load patient payments (CSV or XLSX); payments already known are skipped."""
+    _import_practice(
+        app, kind=SourceKind.PATIENT_PAYMENTS, paths=paths, sheet=sheet,
+        check_only=check_only, as_json=as_json,
+    )  # fmt: skip
+
+
+@import_group.command("ledger")
+@_tabular_options
+@command_help(
+    "reconcile --config config/examples/advancedmd.toml import ledger ledger.csv"
+)
+@pass_app
+def import_ledger(
+    app: App,
+    *,
+    paths: tuple[Path, ...],
+    sheet: str | None,
+    check_only: bool,
+    as_json: bool,
+) -> None:
+    """Load ledger postings from the practice-management system (CSV or XLSX).
+
+    Amounts are signed as in the ledger (money out negative); postings already
+    known by their id are skipped.
+    """
+    _import_practice(
+        app, kind=SourceKind.LEDGER, paths=paths, sheet=sheet,
+        check_only=check_only, as_json=as_json,
+    )  # fmt: skip

@@ -33,7 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from bai2.constants import GroupStatus, RecordCode, TypeCodeLevel, TypeCodeTransaction
-from bai2.exceptions import IntegrityException, NotSupportedYetException
+from bai2.exceptions import (
+    IntegrityException,
+    NotSupportedYetException,
+    ParsingException,
+)
 from bai2.helpers import IteratorHelper
 from bai2.parsers import Bai2FileParser
 
@@ -124,13 +128,39 @@ class _Cursor(IteratorHelper):  # type: ignore[misc]
         self.index += 1
 
 
-def _explain(error: Exception) -> str:
-    def name(match: re.Match[str]) -> str:
-        code = RecordCode[match.group(1)].value
-        return f"{match.group(1).replace('_', ' ')} ({code})"
+_RECORD_NAMES = {
+    "01": "file header",
+    "02": "group header",
+    "03": "account identifier",
+    "16": "transaction detail",
+    "49": "account trailer",
+    "88": "continuation",
+    "98": "group trailer",
+    "99": "file trailer",
+}
 
-    message = _RECORD_NAME.sub(name, str(error)) or type(error).__name__
-    return f"the BAI2 file is not valid here: {message}"
+
+def _explain(error: Exception, record: str) -> str:
+    """One sentence for a library error at a record (its text starts with a code)."""
+
+    def readable(match: re.Match[str]) -> str:
+        code = RecordCode[match.group(1)].value
+        return f"{_RECORD_NAMES[code]} ({code})"
+
+    message = _RECORD_NAME.sub(readable, str(error))
+    name = _RECORD_NAMES.get(record[:2], "BAI2")
+    if isinstance(error, IntegrityException):
+        return f"the BAI2 counts or control totals do not add up: {message}"
+    if isinstance(error, NotSupportedYetException) and "Type code" in message:
+        return (
+            f"{message}: bank-specific BAI2 type codes cannot be read; ask the bank "
+            "for standard codes"
+        )
+    if isinstance(error, ParsingException | NotSupportedYetException):
+        return f"the BAI2 structure is broken here: {message}"
+    if isinstance(error, IndexError):
+        return f"the {name} record has too few fields"
+    return f"the {name} record has a field that cannot be read ({message})"
 
 
 def _parse(lines: Sequence[_Line], starts: Sequence[int]) -> Any:
@@ -148,14 +178,8 @@ def _parse(lines: Sequence[_Line], starts: Sequence[int]) -> Any:
             # Raised after a section's trailer was read: the trailer is at fault.
             at = at if cursor.exhausted else at - 1
         line = starts[min(max(at, 0), len(starts) - 1)]
-        if isinstance(error, NotSupportedYetException) and "Type code" in str(error):
-            reason = (
-                f"{error}: bank-specific BAI2 type codes cannot be read; ask the bank "
-                "for standard codes"
-            )
-        else:
-            reason = _explain(error)
-        raise FileRejected([Problem(reason, line=line)]) from None
+        record = next(x.text for x in lines if x.number == line)
+        raise FileRejected([Problem(_explain(error, record), line=line)]) from None
     if not cursor.exhausted:
         raise FileRejected(
             [Problem("records follow the file trailer (99)", line=starts[-1])]

@@ -76,13 +76,14 @@ class _Dialect(csv.Dialect):
 
 def sniff_dialect(sample: str) -> type[csv.Dialect]:
     """Choose the delimiter and quote character from the start of the file."""
+    lines = [line for line in sample.splitlines() if line.strip()]
     try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS)
         delimiter, quotechar = sniffed.delimiter, sniffed.quotechar or '"'
         skip_space = bool(sniffed.skipinitialspace)
     except csv.Error:
         # One column, or too few lines to compare: count delimiters in the header.
-        first = sample.splitlines()[0] if sample else ""
+        first = lines[0] if lines else ""
         counts = {d: first.count(d) for d in DELIMITERS}
         best = max(counts, key=lambda d: counts[d])
         delimiter = best if counts[best] else ","

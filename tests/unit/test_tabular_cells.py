@@ -10,22 +10,22 @@ from hypothesis import strategies as st
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
 
 from reconcile.ingest.tabular.cells import (
+    AmountCells,
     CellError,
-    amount_converter,
-    choice_converter,
-    date_converter,
-    text_converter,
+    ChoiceCells,
+    DateCells,
+    TextCells,
 )
 from reconcile.settings import AmountFormat
 
-PLAIN = amount_converter(amount_format=AmountFormat.PLAIN)
-ACCOUNTING = amount_converter(amount_format=AmountFormat.ACCOUNTING)
+PLAIN = AmountCells(amount_format=AmountFormat.PLAIN)
+ACCOUNTING = AmountCells(amount_format=AmountFormat.ACCOUNTING)
 
 
 class TestText:
     def test_trims_and_empty_is_none(self) -> None:
         """Text is trimmed; blank text is an empty cell."""
-        convert = text_converter(max_length=10)
+        convert = TextCells(max_length=10)
         assert convert("  C1 ") == "C1"
         assert convert("   ") is None
         assert convert(None) is None
@@ -33,11 +33,11 @@ class TestText:
     def test_too_long_is_an_error(self) -> None:
         """Text longer than its column is refused, not cut."""
         with pytest.raises(CellError, match="longer than 3 characters"):
-            text_converter(max_length=3)("ABCD")
+            TextCells(max_length=3)("ABCD")
 
     def test_xlsx_numbers_become_their_text(self) -> None:
         """A numeric id cell (12345.0) reads as '12345'."""
-        convert = text_converter(max_length=20)
+        convert = TextCells(max_length=20)
         assert convert(12345.0) == "12345"
         assert convert(1234567893) == "1234567893"
         assert convert(12.5) == "12.5"
@@ -46,12 +46,12 @@ class TestText:
     def test_other_cell_types_are_errors(self, cell: object) -> None:
         """Booleans and date cells are not text."""
         with pytest.raises(CellError, match="not text"):
-            text_converter(max_length=20)(cell)
+            TextCells(max_length=20)(cell)
 
     def test_nul_character_is_refused(self) -> None:
         """A NUL byte cannot be stored in PostgreSQL text."""
         with pytest.raises(CellError, match="NUL"):
-            text_converter(max_length=20)("A\x00B")
+            TextCells(max_length=20)("A\x00B")
 
 
 class TestDates:
@@ -68,12 +68,12 @@ class TestDates:
     )
     def test_text_in_the_configured_format(self, date_format: str, text: str) -> None:
         """Dates are read in the source's format and staged as ISO text."""
-        convert = date_converter(date_format=date_format, epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format=date_format, epoch=WINDOWS_EPOCH)
         assert convert(text) == "2024-03-01"
 
     def test_wrong_format_names_the_expected_one(self) -> None:
         """The reason shows what a date should look like, not the cell's text."""
-        convert = date_converter(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
         with pytest.raises(CellError) as error:
             convert("2024-03-01")
         assert str(error.value) == "is not a date like 03/31/2024 (%m/%d/%Y)"
@@ -81,44 +81,44 @@ class TestDates:
     @pytest.mark.parametrize("text", ["2024-02-30", "2024-13-01", "yesterday", "0"])
     def test_impossible_dates_are_errors(self, text: str) -> None:
         """A date that does not exist is an error."""
-        convert = date_converter(date_format="%Y-%m-%d", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="%Y-%m-%d", epoch=WINDOWS_EPOCH)
         with pytest.raises(CellError):
             convert(text)
 
     def test_memo_returns_the_same_answer(self) -> None:
         """Repeated dates come from the memo with the same value."""
-        convert = date_converter(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
         assert [convert("12/31/2023") for _ in range(3)] == ["2023-12-31"] * 3
 
     def test_xlsx_date_cells_are_dates_whatever_the_format(self) -> None:
         """Date cells need no format; a time of day is dropped."""
-        convert = date_converter(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
         # openpyxl hands date cells over as naive datetimes.
         assert convert(dt.datetime(2024, 3, 1, 15, 45)) == "2024-03-01"  # noqa: DTZ001
         assert convert(dt.date(2024, 3, 1)) == "2024-03-01"
 
     def test_excel_serials_as_numbers_and_text(self) -> None:
         """With "excel", serial day numbers are dates (45352 = 2024-03-01)."""
-        convert = date_converter(date_format="excel", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="excel", epoch=WINDOWS_EPOCH)
         assert convert(45352) == "2024-03-01"
         assert convert(45352.75) == "2024-03-01"
         assert convert("45352") == "2024-03-01"
 
     def test_excel_serials_follow_the_workbook_epoch(self) -> None:
         """A 1904-system workbook counts from 1904-01-01."""
-        convert = date_converter(date_format="excel", epoch=MAC_EPOCH)
+        convert = DateCells(date_format="excel", epoch=MAC_EPOCH)
         assert convert(43890) == "2024-03-01"
 
     @pytest.mark.parametrize("cell", [0, -5, 3_000_000, "abc", float("nan")])
     def test_bad_excel_serials(self, cell: object) -> None:
         """Serials outside Excel's calendar are errors."""
-        convert = date_converter(date_format="excel", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="excel", epoch=WINDOWS_EPOCH)
         with pytest.raises(CellError, match="Excel date serial"):
             convert(cell)
 
     def test_number_without_excel_format_is_an_error(self) -> None:
         """A number in a date column needs date_format = "excel"."""
-        convert = date_converter(date_format="%Y-%m-%d", epoch=WINDOWS_EPOCH)
+        convert = DateCells(date_format="%Y-%m-%d", epoch=WINDOWS_EPOCH)
         with pytest.raises(CellError, match="is a number"):
             convert(45352)
 
@@ -192,7 +192,7 @@ class TestAmounts:
 class TestChoice:
     def test_words_match_loosely(self) -> None:
         """Case, spaces, '-' and '_' do not matter."""
-        convert = choice_converter(
+        convert = ChoiceCells(
             choices={"insurance_payment": "insurance_payment", "Ins Pmt": "x"},
             expected="a kind",
         )
@@ -202,6 +202,59 @@ class TestChoice:
 
     def test_unknown_word(self) -> None:
         """An unknown word says what is expected."""
-        convert = choice_converter(choices={"a": "a"}, expected="a kind (a)")
+        convert = ChoiceCells(choices={"a": "a"}, expected="a kind (a)")
         with pytest.raises(CellError, match=r"is not a kind \(a\)"):
             convert("b")
+
+
+class TestColumns:
+    """Whole columns read at once agree with cell-by-cell reading."""
+
+    def test_text_column(self) -> None:
+        """Trimmed text, empties as None, a failed check sends it to a closer look."""
+        reader = TextCells(max_length=10, check=lambda t: None if t != "BAD" else "x")
+        assert reader.column([" a ", "", "b"]) == ["a", None, "b"]
+        assert reader.column(["a", "BAD"]) is None
+        assert reader.column(["a", "x" * 11]) is None
+        assert reader.column(["a\x00"]) is None
+
+    def test_required_text_column_with_an_empty_cell(self) -> None:
+        """An empty required cell is not plainly right."""
+        assert TextCells(max_length=5, required=True).column(["a", " "]) is None
+
+    def test_xlsx_text_column_falls_back_to_cells(self) -> None:
+        """Numbers in a text column are read cell by cell."""
+        assert TextCells(max_length=10).column([12345.0, None, "x"]) == [
+            "12345",
+            None,
+            "x",
+        ]
+
+    def test_date_and_amount_columns_use_their_memo(self) -> None:
+        """Repeated values are looked up; new ones are parsed once."""
+        dates = DateCells(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
+        assert dates.column(["03/01/2024", "03/01/2024", ""]) == [
+            "2024-03-01",
+            "2024-03-01",
+            None,
+        ]
+        assert dates.memo == {"03/01/2024": "2024-03-01"}
+        assert dates.column(["13/01/2024"]) is None
+
+    def test_amount_column_minimum(self) -> None:
+        """An amount below the minimum anywhere in the column needs a closer look."""
+        amounts = AmountCells(amount_format=AmountFormat.PLAIN, minimum=1)
+        assert amounts.column(["1.00", "", "2"]) == [100, None, 200]
+        assert amounts.column(["1.00", "0"]) is None
+        assert amounts.column(["1.001"]) is None
+
+    @given(st.lists(st.sampled_from(["1", "2.5", "-3", "", "x", "1.005", " 7 "])))
+    def test_column_equals_cells_when_it_answers(self, cells: list[str]) -> None:
+        """Column reading gives exactly the cell-by-cell values, or defers."""
+        reader = AmountCells(amount_format=AmountFormat.PLAIN, minimum=0)
+        values = reader.column(cells)
+        try:
+            expected: list[object] | None = [reader(cell) for cell in cells]
+        except CellError:
+            expected = None
+        assert values == expected

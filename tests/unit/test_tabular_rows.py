@@ -15,7 +15,7 @@ from reconcile.ingest.practice.specs import (
     npi_problem,
 )
 from reconcile.ingest.tabular import ProblemLog, TableSpec, bind_header, open_table
-from reconcile.ingest.tabular.rows import stage_rows
+from reconcile.ingest.tabular.rows import CHUNK_ROWS, stage_rows
 from reconcile.settings import AmountFormat, SourceSettings
 from tests.practice_factories import CLAIMS_HEADER, claim_line, write_lines
 
@@ -203,18 +203,36 @@ class TestClaimRows:
         assert [r[1] for r in rows] == [4]
 
     def test_reading_stops_at_the_cap(self, tmp_path: Path) -> None:
-        """After MAX_PROBLEMS problems the file is not read further."""
-        lines = [claim_line(claim_id=f"C{n}", billed="x") for n in range(500)]
+        """After MAX_PROBLEMS problems the rest of the file is not read."""
+        lines = [claim_line(claim_id=f"C{n}", billed="x") for n in range(5_000)]
         path = write_lines(tmp_path / "c.csv", CLAIMS_HEADER, lines)
         log = ProblemLog()
         with open_table(path=path, sheet=None) as table:
             columns = bind_header(spec=CLAIMS, settings=SourceSettings(), table=table)
             list(stage_rows(spec=CLAIMS, columns=columns, table=table, log=log))
-            assert next(table.rows)[0] == MAX_PROBLEMS + 2  # the next unread line
+            # Reading stopped with the first chunk: the next line is still unread.
+            assert next(table.rows)[0] == CHUNK_ROWS + 2
+        assert len(log.problems) == MAX_PROBLEMS
         with pytest.raises(FileRejected) as error:
             log.raise_if_any()
         assert len(error.value.problems) == MAX_PROBLEMS + 1
         assert "stopped after 100 problems" in error.value.problems[-1].reason
+
+    def test_a_bad_row_deep_in_a_chunk_keeps_its_neighbours(
+        self, tmp_path: Path
+    ) -> None:
+        """Only the bad row is refused; the good rows of its chunk still stage."""
+        lines = [claim_line(claim_id=f"C{n}") for n in range(CHUNK_ROWS + 10)]
+        lines[1234] = claim_line(claim_id="C1234", expected="-5")
+        rows, problems = validate(
+            write_lines(tmp_path / "c.csv", CLAIMS_HEADER, lines), CLAIMS
+        )
+        assert [str(p) for p in problems] == [
+            "line 1236: expected_amount: must not be negative"
+        ]
+        assert len(rows) == CHUNK_ROWS + 9
+        assert [r[0] for r in rows] == list(range(CHUNK_ROWS + 9))
+        assert rows[1234][1:3] == (1237, "C1235")
 
     def test_mapped_formats(self, tmp_path: Path) -> None:
         """A column map with US dates and accounting amounts reads its own file."""

@@ -8,22 +8,40 @@ A claims export names each claim with its values. Against what is known:
   ``expected_claim`` takes the new values: the versions keep which file said what;
 - a known claim with the same values is skipped (counted, not written).
 
-Three statements do it, whatever the file's size: one ``INSERT … SELECT`` of new and
-changed claims from the staging table into the versions (version ids are reserved
-up front as first id + ``seq``; unchanged claims leave gaps), one ``UPDATE … FROM``
-for the changed claims, one ``INSERT … SELECT`` for the new ones. Versions follow the
-order files are imported in: an older export imported later becomes the newest.
+Three statements do it, whatever the file's size: one ``INSERT … SELECT`` of the new
+and changed claims from the staging table into the versions, one ``UPDATE … FROM``
+for the changed claims, one ``INSERT … SELECT`` for the new ones. Version ids are
+reserved up front as a block and given in file order (first id + ``seq``; claims
+left unchanged leave gaps), so no sort is needed and the primary key grows at its
+end. A load that at least doubles a table rebuilds its secondary indexes (and on
+PostgreSQL its foreign keys) once instead of maintaining them row by row
+(:mod:`~reconcile.ingest.practice.rebuild`).
+
+Versions follow the order files are imported in: an older export imported later
+becomes the newest version.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from reconcile.db.bulk import reserve_ids
 from reconcile.db.tables import ExpectedClaim, ExpectedClaimVersion
+from reconcile.ingest.practice.rebuild import rebuilt, worth_rebuilding
 from reconcile.ingest.practice.staging import table_of
 
 log = logging.getLogger(__name__)
@@ -63,18 +81,75 @@ def write_claims(
 ) -> ClaimWrites:
     """Write the staged claims as new claims or new versions (see module docstring).
 
-    The stage holds ``staged`` rows with ``seq`` 0 … staged - 1 and no claim twice.
+    The stage holds ``staged`` rows, no claim twice.
+
+    Raises:
+        RuntimeError: the three statements disagree on how many rows they wrote
+            (the transaction is then rolled back by the caller).
     """
     if staged == 0:
         return ClaimWrites(new=0, changed=0, unchanged=0)
-    first = reserve_ids(conn, ExpectedClaimVersion.__tablename__, staged)
-    last = first + staged - 1
     versions = table_of(ExpectedClaimVersion)
     claims = table_of(ExpectedClaim)
-    s, c = stage.c, claims.c
+    # Ids for the most versions this file can add; unchanged claims leave gaps.
+    first = reserve_ids(conn, versions.name, staged)
+    new_versions = _new_or_changed(
+        stage=stage, first=first, source_file_id=source_file_id
+    )
+    columns = ["id", "source_file_id", "line_number", "claim_id", "version"]
+    with rebuilt(
+        conn, versions, rebuild=worth_rebuilding(conn, versions, new_rows=staged)
+    ):
+        written = int(
+            conn.execute(
+                insert(versions).from_select([*columns, *VALUE_COLUMNS], new_versions),
+                execution_options=_PRESERVE,
+            ).rowcount
+        )
+    v, c = versions.c, claims.c
+    this_file = v.id.between(first, first + staged - 1)
+    changed = conn.execute(
+        update(claims)
+        .where(this_file, v.version > 1, v.claim_id == c.claim_id)
+        .values(
+            version=v.version,
+            version_id=v.id,
+            **{name: v[name] for name in VALUE_COLUMNS},
+        ),
+        execution_options=_PRESERVE,
+    ).rowcount
+    new_claims = (
+        select(v.claim_id, v.version, v.id, *(v[n] for n in VALUE_COLUMNS))
+        .where(this_file, v.version == 1)
+        .order_by(v.id)
+    )
+    new_rows = written - changed
+    with rebuilt(
+        conn, claims, rebuild=worth_rebuilding(conn, claims, new_rows=new_rows)
+    ):
+        new = conn.execute(
+            insert(claims).from_select(
+                ["claim_id", "version", "version_id", *VALUE_COLUMNS], new_claims
+            ),
+            execution_options=_PRESERVE,
+        ).rowcount
+    if new + changed != written:
+        raise RuntimeError(
+            f"claim versions out of step: {written} written, {new} new, {changed} "
+            "changed"
+        )
+    log.info("claims: %d new, %d changed, %d unchanged", new, changed, staged - written)
+    return ClaimWrites(new=new, changed=changed, unchanged=staged - written)
 
+
+def _new_or_changed(*, stage: Table, first: int, source_file_id: int) -> Select[Any]:
+    """The version rows of every staged claim that is new or has changed values:
+    ``id`` (``first`` + ``seq``), the file, the line, the claim, its version number
+    (the known one + 1) and its values."""
+    claims = table_of(ExpectedClaim)
+    s, c = stage.c, claims.c
     differs = or_(*(s[name].is_distinct_from(c[name]) for name in VALUE_COLUMNS))
-    new_or_changed = (
+    return (
         select(
             (s.seq + first).label("id"),
             literal(source_file_id).label("source_file_id"),
@@ -86,37 +161,3 @@ def write_claims(
         .select_from(stage.outerjoin(claims, c.claim_id == s.claim_id))
         .where(or_(c.id.is_(None), differs))
     )
-    target_columns = ["id", "source_file_id", "line_number", "claim_id", "version"]
-    written = conn.execute(
-        insert(versions).from_select([*target_columns, *VALUE_COLUMNS], new_or_changed),
-        execution_options=_PRESERVE,
-    ).rowcount
-
-    v = versions.c
-    this_file = v.id.between(first, last)
-    changed = conn.execute(
-        update(claims)
-        .where(this_file, v.version > 1, v.claim_id == c.claim_id)
-        .values(
-            version=v.version,
-            version_id=v.id,
-            **{name: v[name] for name in VALUE_COLUMNS},
-        ),
-        execution_options=_PRESERVE,
-    ).rowcount
-    new = conn.execute(
-        insert(claims).from_select(
-            ["claim_id", "version", "version_id", *VALUE_COLUMNS],
-            select(v.claim_id, v.version, v.id, *(v[n] for n in VALUE_COLUMNS)).where(
-                this_file, v.version == 1
-            ),
-        ),
-        execution_options=_PRESERVE,
-    ).rowcount
-    if new + changed != written:
-        raise RuntimeError(
-            f"claim versions out of step: {written} written, {new} new, {changed} "
-            "changed"
-        )
-    log.info("claims: %d new, %d changed, %d unchanged", new, changed, staged - written)
-    return ClaimWrites(new=new, changed=changed, unchanged=staged - written)

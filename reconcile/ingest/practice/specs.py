@@ -19,7 +19,8 @@ missing from the file or empty in a row. See ``docs/file-formats.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 
 from reconcile.categories import LedgerKind
 from reconcile.ingest.tabular.spec import Column, ColumnType, TableSpec
@@ -33,6 +34,7 @@ _POSITIVE = "must be more than zero"
 _CLAIM_ID, _ID, _NAME, _KEY, _REFERENCE = 38, 80, 120, 64, 50
 
 
+@functools.lru_cache(maxsize=4096)  # a practice has few providers; rows repeat them
 def npi_problem(npi: str) -> str | None:
     """Why ``npi`` is not a National Provider Identifier (10 digits, Luhn check)."""
     if len(npi) != 10 or not (npi.isascii() and npi.isdigit()):
@@ -45,11 +47,6 @@ def npi_problem(npi: str) -> str | None:
             digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
     return None if total % 10 == 0 else "is not an NPI: its check digit is wrong"
-
-
-def _position(columns: Sequence[Column], name: str) -> int:
-    """Where a column's value is in a row (row rules read rows by position)."""
-    return [column.name for column in columns].index(name)
 
 
 def _text(
@@ -109,15 +106,16 @@ _CLAIM_COLUMNS = (
     ),
     Column(name="submitted_on", target="submitted_on", type=_DATE, required=True),
 )
-_SERVICE = _position(_CLAIM_COLUMNS, "service_date")
-_SUBMITTED = _position(_CLAIM_COLUMNS, "submitted_on")
 
 
-def _submitted_after_service(row: Sequence[object]) -> Iterator[tuple[str, str]]:
+def _submitted_after_service(
+    rows: Mapping[str, Sequence[object]],
+) -> Iterator[tuple[int, str, str]]:
     """A claim cannot be submitted before its service (ISO dates compare as text)."""
-    service, submitted = row[_SERVICE], row[_SUBMITTED]
-    if isinstance(service, str) and isinstance(submitted, str) and submitted < service:
-        yield "submitted_on", "is before the service date"
+    pairs = zip(rows["service_date"], rows["submitted_on"], strict=True)
+    for index, (service, submitted) in enumerate(pairs):
+        if submitted < service:  # type: ignore[operator]  # both required: str
+            yield index, "submitted_on", "is before the service date"
 
 
 CLAIMS = TableSpec(
@@ -178,33 +176,40 @@ _LEDGER_COLUMNS = (
     _amount("amount", "amount_cents", required=True, minimum=None),
     _text("reference", _REFERENCE),
 )
-_PAYER = _position(_LEDGER_COLUMNS, "payer_id")
-_KIND = _position(_LEDGER_COLUMNS, "kind")
-_LEDGER_AMOUNT = _position(_LEDGER_COLUMNS, "amount")
 
 _MONEY_IN = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.PATIENT_PAYMENT.value}
 _MONEY_OUT = {LedgerKind.REFUND.value, LedgerKind.RECOUPMENT.value}
 _PAYER_REQUIRED = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.RECOUPMENT.value}
 
 
-def _signed_by_kind(row: Sequence[object]) -> Iterator[tuple[str, str]]:
+def _signed_by_kind(
+    rows: Mapping[str, Sequence[object]],
+) -> Iterator[tuple[int, str, str]]:
     """Money in is not negative; refunds and recoupments (money out) are negative."""
-    kind, amount = row[_KIND], row[_LEDGER_AMOUNT]
-    if not isinstance(amount, int):
-        return
-    if kind in _MONEY_IN and amount < 0:
-        yield "amount", f"must not be negative: {kind} is money in"
-    elif kind in _MONEY_OUT and amount >= 0:
-        yield "amount", f"must be negative: {kind} is money out"
+    for index, (kind, amount) in enumerate(
+        zip(rows["kind"], rows["amount"], strict=True)
+    ):
+        if kind in _MONEY_IN and amount < 0:  # type: ignore[operator]  # required
+            yield index, "amount", f"must not be negative: {kind} is money in"
+        elif kind in _MONEY_OUT and amount >= 0:  # type: ignore[operator]
+            yield index, "amount", f"must be negative: {kind} is money out"
 
 
-def _payer_by_kind(row: Sequence[object]) -> Iterator[tuple[str, str]]:
+def _payer_by_kind(
+    rows: Mapping[str, Sequence[object]],
+) -> Iterator[tuple[int, str, str]]:
     """Insurance money names its payer; patient money has none."""
-    kind, payer = row[_KIND], row[_PAYER]
-    if kind in _PAYER_REQUIRED and payer is None:
-        yield "payer_id", f"is empty; {kind} needs the payer"
-    elif kind == LedgerKind.PATIENT_PAYMENT.value and payer is not None:
-        yield "payer_id", "must be empty for patient money (kind patient_payment)"
+    for index, (kind, payer) in enumerate(
+        zip(rows["kind"], rows["payer_id"], strict=True)
+    ):
+        if kind in _PAYER_REQUIRED and payer is None:
+            yield index, "payer_id", f"is empty; {kind} needs the payer"
+        elif kind == LedgerKind.PATIENT_PAYMENT.value and payer is not None:
+            yield (
+                index,
+                "payer_id",
+                "must be empty for patient money (kind patient_payment)",
+            )
 
 
 LEDGER = TableSpec(

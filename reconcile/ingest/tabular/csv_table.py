@@ -24,6 +24,7 @@ from reconcile.ingest.tabular.table import (
     NumberedRow,
     RowsUnreadable,
     Table,
+    is_blank_text,
     split_header,
 )
 
@@ -145,4 +146,5 @@ def open_csv(*, path: Path) -> Iterator[Table]:
             header_line=header_line,
             rows=rows,
             fixed_width=True,
+            blank=is_blank_text,
         )

@@ -3,31 +3,37 @@
 :func:`bind_header` finds each canonical column in the file's header (through the
 source's column map, ignoring case and repeated spaces) and rejects the file at once
 if a required column is missing. :func:`stage_rows` then streams the rows: each cell
-is converted (:mod:`reconcile.ingest.tabular.cells`), empty required cells, amounts
+is read (:mod:`reconcile.ingest.tabular.cells`), and empty required cells, amounts
 below their minimum and failed row rules are logged as problems with their line and
-column (the header as the file writes it), and only rows without problems are
-yielded, as ``(seq, line, value, …)`` tuples ready for :func:`reconcile.db.bulk.
-copy_rows`. Blank rows are skipped. Reading stops once the problem log is full.
+column (the header as the file writes it). Only rows without problems are yielded,
+as ``(seq, line, value, …)`` tuples ready for :func:`reconcile.db.bulk.copy_rows`.
+Blank rows are skipped. Reading stops once the problem log is full.
+
+Rows are read in chunks, column by column (a few C-level passes per column instead
+of a Python call per cell); a chunk in which anything is not plainly right is read
+again row by row and cell by cell, to log each of its problems with its place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import count, islice
 
 from reconcile.categories import LedgerKind
 from reconcile.ingest.outcome import FileRejected, Problem
 from reconcile.ingest.tabular.cells import (
+    AbsentCells,
+    AmountCells,
     CellError,
-    Converter,
-    amount_converter,
-    choice_converter,
-    date_converter,
-    text_converter,
+    CellReader,
+    ChoiceCells,
+    DateCells,
+    TextCells,
 )
 from reconcile.ingest.tabular.problems import ProblemLog
 from reconcile.ingest.tabular.spec import Column, ColumnType, TableSpec
-from reconcile.ingest.tabular.table import RowsUnreadable, Table, is_blank
+from reconcile.ingest.tabular.table import RowsUnreadable, Table
 from reconcile.settings import SourceSettings
 
 
@@ -38,7 +44,7 @@ class BoundColumn:
     column: Column
     position: int | None  # index of its cell in each row; None: not in the file
     label: str  # the header as the file writes it (how problems name the column)
-    convert: Converter
+    read: CellReader  # its cells (an absent column reads as empty)
 
 
 def _header_text(cell: object) -> str:
@@ -47,21 +53,33 @@ def _header_text(cell: object) -> str:
     return "" if cell is None else " ".join(str(cell).split())
 
 
-def _converter(column: Column, settings: SourceSettings, table: Table) -> Converter:
+def _reader(column: Column, settings: SourceSettings, table: Table) -> CellReader:
+    """The column's cell reader, with its own rules (required, minimum, check)."""
+    required = column.required
     if column.type is ColumnType.DATE:
-        return date_converter(date_format=settings.date_format, epoch=table.epoch)
+        return DateCells(
+            date_format=settings.date_format, epoch=table.epoch, required=required
+        )
     if column.type is ColumnType.AMOUNT:
-        return amount_converter(amount_format=settings.amount_format)
+        return AmountCells(
+            amount_format=settings.amount_format,
+            required=required,
+            minimum=column.minimum_cents,
+            below_minimum=column.below_minimum,
+        )
     if column.type is ColumnType.CHOICE:
         choices = {kind.value: kind.value for kind in LedgerKind}
         choices.update(settings.kinds)
         allowed = ", ".join(kind.value for kind in LedgerKind)
-        return choice_converter(
+        return ChoiceCells(
             choices=choices,
             expected=f"a ledger kind ({allowed}, or a word mapped in "
             "[sources.ledger.kinds])",
+            required=required,
         )
-    return text_converter(max_length=column.max_length)
+    return TextCells(
+        max_length=column.max_length, required=required, check=column.check
+    )
 
 
 def bind_header(
@@ -104,7 +122,7 @@ def bind_header(
                 column=column,
                 position=found[0] if found else None,
                 label=label,
-                convert=_converter(column, settings, table),
+                read=_reader(column, settings, table) if found else AbsentCells(),
             )
         )
     if problems:
@@ -121,6 +139,10 @@ def bind_header(
     return bound
 
 
+#: Rows read together, column by column.
+CHUNK_ROWS = 2_000
+
+
 def stage_rows(
     *,
     spec: TableSpec,
@@ -132,85 +154,107 @@ def stage_rows(
 
     ``seq`` numbers the yielded rows from 0. Stops early when ``log`` is full.
     """
-    plan = [
-        (
-            b.position,
-            b.convert,
-            b.column.required,
-            b.label,
-            b.column.minimum_cents,
-            b.column.below_minimum,
-            b.column.check,
-        )
-        for b in columns
-    ]
-    labels = {b.column.name: b.label for b in columns}
-    width = len(table.header) if table.fixed_width else None
-    rules = spec.rules
     seq = 0
-    rows = table.rows
     try:
-        for line, cells in rows:
-            if is_blank(cells):
-                continue
-            count = len(cells)
-            good = True
-            if (
-                width is not None
-                and count != width
-                and not (count > width and is_blank(cells[width:]))
-            ):
-                log.add(
-                    Problem(
-                        f"has {count} fields but the header has {width}: a delimiter "
-                        "or quote is out of place",
-                        line=line,
-                    )
-                )
-                # Its cells are shifted: checking them would only add noise.
-                if log.full:
-                    return
-                continue
-            values: list[object] = []
-            for position, convert, required, label, minimum, below, check in plan:
-                raw = (
-                    cells[position]
-                    if position is not None and position < count
-                    else None
-                )
-                try:
-                    value = convert(raw)
-                except CellError as error:
-                    log.add(Problem(str(error), line=line, column=label))
-                    good = False
-                    values.append(None)
-                    continue
-                if value is None:
-                    if required:
-                        log.add(
-                            Problem(
-                                "is empty; a value is required", line=line, column=label
-                            )
-                        )
-                        good = False
-                elif minimum is not None and value < minimum:  # type: ignore[operator]
-                    log.add(Problem(below, line=line, column=label))
-                    good = False
-                elif check is not None:
-                    reason = check(value)  # type: ignore[arg-type]
-                    if reason is not None:
-                        log.add(Problem(reason, line=line, column=label))
-                        good = False
-                values.append(value)
-            if good:
-                for rule in rules:
-                    for name, reason in rule(values):
-                        log.add(Problem(reason, line=line, column=labels[name]))
-                        good = False
-            if good:
-                yield (seq, line, *values)
-                seq += 1
-            elif log.full:
+        while chunk := list(islice(table.rows, CHUNK_ROWS)):
+            values = _read_chunk(spec, columns, table, chunk)
+            if values is None:
+                for row in _read_carefully(spec, columns, table, chunk, log):
+                    yield (seq, *row)
+                    seq += 1
+            else:
+                yield from zip(count(seq), *values, strict=False)
+                seq += len(values[0])
+            if log.full:
                 return
     except RowsUnreadable as error:
         log.add(Problem(error.reason, line=error.line))
+
+
+def _read_chunk(
+    spec: TableSpec,
+    columns: Sequence[BoundColumn],
+    table: Table,
+    chunk: Sequence[tuple[int, Sequence[object]]],
+) -> list[Sequence[object]] | None:
+    """Read a chunk column-wise: ``[lines, values of column 1, …]``, or None when
+    any row of it is blank, the wrong width, or has a problem."""
+    lines, rows = zip(*chunk, strict=True)
+    if table.fixed_width and set(map(len, rows)) != {len(table.header)}:
+        return None
+    cells = list(zip(*rows, strict=False)) if rows[0] else []
+    read: list[Sequence[object]] = [lines]
+    for bound in columns:
+        if bound.position is None:
+            read.append([None] * len(rows))
+            continue
+        if bound.position >= len(cells):
+            return None
+        values = bound.read.column(cells[bound.position])
+        if values is None:
+            return None
+        read.append(values)
+    if not any(b.column.required for b in columns) and any(
+        all(v is None for v in row) for row in zip(*read[1:], strict=True)
+    ):
+        return None  # a blank row (with a required column, that one is empty)
+    by_name = {b.column.name: read[i + 1] for i, b in enumerate(columns)}
+    if any(True for rule in spec.rules for _ in rule(by_name)):
+        return None
+    return read
+
+
+def _read_carefully(
+    spec: TableSpec,
+    columns: Sequence[BoundColumn],
+    table: Table,
+    chunk: Sequence[tuple[int, Sequence[object]]],
+    log: ProblemLog,
+) -> Iterator[tuple[object, ...]]:
+    """Read a chunk row by row and cell by cell; log every problem with its place
+    and yield ``(line, *values)`` of the good rows."""
+    width = len(table.header) if table.fixed_width else None
+    blank = table.blank
+    labels = {b.column.name: b.label for b in columns}
+    for line, cells in chunk:
+        if log.full:
+            return
+        if blank(cells):
+            continue
+        if (
+            width is not None
+            and len(cells) != width
+            and not (len(cells) > width and blank(cells[width:]))
+        ):
+            # Its cells are shifted: checking them would only add noise.
+            log.add(
+                Problem(
+                    f"has {len(cells)} fields but the header has {width}: a "
+                    "delimiter or quote is out of place",
+                    line=line,
+                )
+            )
+            continue
+        values: list[object] = []
+        good = True
+        for bound in columns:
+            position = bound.position
+            raw = (
+                cells[position]
+                if position is not None and position < len(cells)
+                else None
+            )
+            try:
+                values.append(bound.read(raw))
+            except CellError as error:
+                log.add(Problem(str(error), line=line, column=bound.label))
+                good = False
+        if not good:
+            continue
+        row = {b.column.name: [v] for b, v in zip(columns, values, strict=True)}
+        for rule in spec.rules:
+            for _, name, reason in rule(row):
+                log.add(Problem(reason, line=line, column=labels[name]))
+                good = False
+        if good:
+            yield (line, *values)

@@ -10,7 +10,7 @@ for every source (in the spirit of beangulp's ``csvbase`` column specs).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -26,9 +26,10 @@ class ColumnType(enum.Enum):
 #: Checks a text value; returns the reason it is wrong, or None.
 TextCheck = Callable[[str], str | None]
 
-#: A rule over a whole row (values in the spec's column order, None when empty);
-#: yields (canonical column, reason) for each problem.
-RowRule = Callable[[Sequence[object]], Iterable[tuple[str, str]]]
+#: A rule over whole rows, given column-wise: the values of a chunk of good rows by
+#: canonical column name (None when empty). Yields (row index in the chunk,
+#: canonical column, reason) for each problem.
+RowRule = Callable[[Mapping[str, Sequence[object]]], Iterable[tuple[int, str, str]]]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from reconcile.ingest.outcome import MAX_PROBLEMS, LoadResult, Problem
 from reconcile.ingest.practice.bai2_deposits import looks_like_bai2, read_bai2
 from reconcile.ingest.practice.claims import write_claims
 from reconcile.ingest.practice.keyed import insert_new, known_but_different
+from reconcile.ingest.practice.rebuild import tune_for_bulk_load
 from reconcile.ingest.practice.sources import PracticeSource
 from reconcile.ingest.practice.staging import (
     create_stage,
@@ -88,6 +89,7 @@ class PracticeImporter:
                 key=self.source.key_target,
                 columns=self._columns,
                 source_file_id=source_file_id,
+                staged=staged.count,
             )
             skipped = staged.count - written
         drop_stage(conn, staged.table)
@@ -126,6 +128,7 @@ class PracticeImporter:
             FileRejected: with every problem found.
         """
         spec = self.source.spec
+        tune_for_bulk_load(conn)
         table = stage_table(spec, extra=self.source.extra)
         create_stage(conn, table)
         log = ProblemLog()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, exists, insert, literal, or_, select
 
 from reconcile.db.tables import SourceFile
+from reconcile.ingest.practice.rebuild import rebuilt, worth_rebuilding
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,23 @@ def insert_new(
     key: str,
     columns: Sequence[str],
     source_file_id: int,
+    staged: int,
 ) -> int:
-    """Write the staged rows whose ``key`` is not in ``target``; return how many."""
+    """Write the staged rows whose ``key`` is not in ``target``; return how many.
+
+    The stage holds ``staged`` rows: a load that at least doubles ``target``
+    rebuilds its indexes once (:mod:`~reconcile.ingest.practice.rebuild`).
+    """
     s, t = stage.c, target.c
     rows = select(
         literal(source_file_id), s.line_number, *(s[name] for name in columns)
     ).where(~exists().where(t[key] == s[key]))
-    result = conn.execute(
-        insert(target).from_select(["source_file_id", "line_number", *columns], rows),
-        execution_options={"preserve_rowcount": True},
-    )
+    rebuild = worth_rebuilding(conn, target, new_rows=staged)
+    with rebuilt(conn, target, rebuild=rebuild):
+        result = conn.execute(
+            insert(target).from_select(
+                ["source_file_id", "line_number", *columns], rows
+            ),
+            execution_options={"preserve_rowcount": True},
+        )
     return int(result.rowcount)

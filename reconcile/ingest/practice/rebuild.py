@@ -21,11 +21,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 #: Below this many new rows, per-row index updates and checks are cheap enough.
 REBUILD_FROM_ROWS = 50_000
+
+#: PostgreSQL memory for this transaction's sorts and hashes (finding repeated keys
+#: in a million staged rows) and index builds; the defaults (4 MB, 64 MB) spill a
+#: million-row sort to disk. Server memory, for the import's one transaction only.
+_POSTGRES_LOCAL_SETTINGS = {"work_mem": "64MB", "maintenance_work_mem": "256MB"}
+
+
+def tune_for_bulk_load(conn: Connection) -> None:
+    """Give the import's transaction room for large sorts (PostgreSQL only)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name, value in _POSTGRES_LOCAL_SETTINGS.items():
+        conn.execute(
+            text("SELECT set_config(:name, :value, true)"),
+            {"name": name, "value": value},
+        )
 
 
 def worth_rebuilding(conn: Connection, table: Table, *, new_rows: int) -> bool:

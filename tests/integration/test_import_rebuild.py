@@ -1,0 +1,120 @@
+"""Large loads rebuild indexes (and PostgreSQL foreign keys) once; nothing drifts."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect
+
+from reconcile.categories import SourceKind
+from reconcile.db.schema import alembic_config
+from reconcile.db.tables import ExpectedClaim, ExpectedClaimVersion, LedgerEntry
+from reconcile.ingest import ImportStatus
+from reconcile.ingest.practice import claims, rebuild
+from tests.practice_factories import (
+    CLAIMS_HEADER,
+    claim_line,
+    count_of,
+    run_import,
+    write_lines,
+)
+
+
+def _schema(engine: Engine) -> dict[str, tuple[object, ...]]:
+    found = inspect(engine)
+    return {
+        table: (
+            sorted(str(i["name"]) for i in found.get_indexes(table)),
+            sorted(str(k["name"]) for k in found.get_foreign_keys(table)),
+        )
+        for table in ("expected_claim", "expected_claim_version", "ledger_entry")
+    }
+
+
+@pytest.fixture
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rebuild from the first row, so small files take the large-load path."""
+    monkeypatch.setattr(rebuild, "REBUILD_FROM_ROWS", 1)
+
+
+@pytest.mark.usefixtures("small_threshold")
+class TestRebuild:
+    def test_first_claims_load_rebuilds_and_keeps_the_schema(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """After a rebuilding load the schema is the migrated one, to the name."""
+        before = _schema(fresh_engine)
+        path = write_lines(
+            tmp_path / "c.csv",
+            CLAIMS_HEADER,
+            [claim_line(claim_id=f"C{n}") for n in range(20)],
+        )
+        [outcome] = run_import(fresh_engine, SourceKind.CLAIMS, path)
+        assert outcome.counts == {"claims": 20}
+        assert _schema(fresh_engine) == before
+        with fresh_engine.connect() as connection:
+            command.check(alembic_config(connection))
+
+    def test_a_failed_rebuilding_load_restores_everything(
+        self, fresh_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An error after the drop rolls back the rows and brings the indexes back."""
+        before = _schema(fresh_engine)
+        real = claims.rebuilt
+
+        @contextmanager
+        def failing(conn, table, *, rebuild):  # type: ignore[no-untyped-def]
+            with real(conn, table, rebuild=rebuild):
+                if table.name == "expected_claim":
+                    raise RuntimeError("disk full")
+                yield
+
+        monkeypatch.setattr(claims, "rebuilt", failing)
+        path = write_lines(tmp_path / "c.csv", CLAIMS_HEADER, [claim_line()])
+        with pytest.raises(RuntimeError, match="disk full"):
+            run_import(fresh_engine, SourceKind.CLAIMS, path)
+        assert _schema(fresh_engine) == before
+        assert count_of(fresh_engine, ExpectedClaimVersion) == 0
+        assert count_of(fresh_engine, ExpectedClaim) == 0
+
+    def test_ledger_load_rebuilds_too(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """Keyed sources take the same path and keep their schema."""
+        before = _schema(fresh_engine)
+        path = write_lines(
+            tmp_path / "l.csv",
+            "entry_id,posted_on,kind,amount,payer_id",
+            [f"E{n},2024-03-01,insurance_payment,{n}.00,MCR" for n in range(30)],
+        )
+        [outcome] = run_import(fresh_engine, SourceKind.LEDGER, path)
+        assert outcome.status is ImportStatus.LOADED
+        assert count_of(fresh_engine, LedgerEntry) == 30
+        assert _schema(fresh_engine) == before
+
+    def test_a_small_load_into_a_big_table_keeps_the_indexes(
+        self, fresh_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Only a load at least doubling the table rebuilds."""
+        first = write_lines(
+            tmp_path / "a.csv",
+            CLAIMS_HEADER,
+            [claim_line(claim_id=f"C{n}") for n in range(10)],
+        )
+        run_import(fresh_engine, SourceKind.CLAIMS, first)
+        dropped: list[str] = []
+        original = rebuild._indexes_rebuilt
+
+        def spy(conn, table):  # type: ignore[no-untyped-def]
+            dropped.append(table.name)
+            return original(conn, table)
+
+        monkeypatch.setattr(rebuild, "_indexes_rebuilt", spy)
+        second = write_lines(
+            tmp_path / "b.csv", CLAIMS_HEADER, [claim_line(claim_id="X")]
+        )
+        run_import(fresh_engine, SourceKind.CLAIMS, second)
+        assert dropped == []

@@ -92,7 +92,11 @@ def _account_records(account: BaiAccount) -> tuple[list[str], int]:
 
 
 def bai2_text(bai: BaiFile) -> str:
-    """Return the file's text, one record per line."""
+    """Return the file's text, one record per line.
+
+    Raises:
+        ValueError: a detail amount is negative (BAI2 amounts are unsigned).
+    """
     lines = [
         f"01,{bai.sender},{bai.receiver},{bai.created_at:%y%m%d},"
         f"{bai.created_at:%H%M},{bai.file_id},80,,2/"
@@ -116,6 +120,10 @@ def bai2_text(bai: BaiFile) -> str:
 
 
 def write_bai2(*, path: Path, bai: BaiFile) -> Path:
-    """Write a BAI2 file (ASCII text); return its path."""
+    """Write a BAI2 file (ASCII text); return its path.
+
+    Raises:
+        ValueError: a detail amount is negative (BAI2 amounts are unsigned).
+    """
     path.write_text(bai2_text(bai), encoding="ascii")
     return path

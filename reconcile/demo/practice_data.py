@@ -40,7 +40,11 @@ FEE_SCHEDULE = (7_500, 12_000, 16_500, 22_000, 3_000, 4_500, 1_800, 25_000)
 
 
 def npi(nine_digits: str) -> str:
-    """Return the NPI made of ``nine_digits`` and its Luhn check digit."""
+    """Return the NPI made of ``nine_digits`` and its Luhn check digit.
+
+    Raises:
+        ValueError: ``nine_digits`` is not nine digits.
+    """
     if len(nine_digits) != 9 or not nine_digits.isdigit():
         raise ValueError("an NPI starts with nine digits")
     total = 0

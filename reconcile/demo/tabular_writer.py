@@ -35,7 +35,7 @@ def _is_amount(column: str) -> bool:
     return column == "amount" or column.endswith(_AMOUNT_SUFFIX)
 
 
-def format_amount(cents: int, amount_format: AmountFormat) -> str:
+def format_amount(cents: int, *, amount_format: AmountFormat) -> str:
     """Write cents as dollars: ``-12.50``, or accounting ``$1,234.56``/``($12.50)``."""
     if amount_format is AmountFormat.PLAIN:
         return format_dollars(cents)
@@ -45,13 +45,17 @@ def format_amount(cents: int, amount_format: AmountFormat) -> str:
 
 
 def excel_serial(day: dt.date) -> int:
-    """The Excel (1900 date system) serial number of a day from March 1900 on."""
+    """The Excel (1900 date system) serial number of a day from March 1900 on.
+
+    Raises:
+        ValueError: the day is before March 1900 (Excel's serials are off there).
+    """
     if day < _FIRST_EXACT_SERIAL:
         raise ValueError("Excel serials before March 1900 are off by a day")
     return (day - _EXCEL_DAY_ZERO).days
 
 
-def format_date(day: dt.date, date_format: str) -> str:
+def format_date(day: dt.date, *, date_format: str) -> str:
     """Write a date as the source writes dates (strptime format or Excel serial)."""
     if date_format == "excel":
         return str(excel_serial(day))
@@ -62,9 +66,9 @@ def _cell_text(column: str, value: object, settings: SourceSettings) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.date):
-        return format_date(value, settings.date_format)
+        return format_date(value, date_format=settings.date_format)
     if _is_amount(column) and isinstance(value, int):
-        return format_amount(value, settings.amount_format)
+        return format_amount(value, amount_format=settings.amount_format)
     return str(value)
 
 
@@ -144,6 +148,9 @@ def write_xlsx(*, path: Path, sheets: Sequence[Sheet]) -> Path:
 
     Dates are date cells (Excel serial numbers when the settings say ``excel``),
     amounts are exact decimal number cells.
+
+    Raises:
+        TypeError: an amount given as a Decimal or float instead of integer cents.
     """
     workbook = Workbook(write_only=True)
     for spec in sheets:

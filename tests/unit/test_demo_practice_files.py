@@ -34,14 +34,14 @@ class TestFormats:
     )
     def test_amounts(self, cents: int, plain: str, accounting: str) -> None:
         """Cents are written as dollars in either format."""
-        assert format_amount(cents, AmountFormat.PLAIN) == plain
-        assert format_amount(cents, AmountFormat.ACCOUNTING) == accounting
+        assert format_amount(cents, amount_format=AmountFormat.PLAIN) == plain
+        assert format_amount(cents, amount_format=AmountFormat.ACCOUNTING) == accounting
 
     def test_dates(self) -> None:
         """Dates follow the format; 'excel' writes serial day numbers."""
         day = dt.date(2024, 3, 1)
-        assert format_date(day, "%m/%d/%Y") == "03/01/2024"
-        assert format_date(day, "excel") == "45352"
+        assert format_date(day, date_format="%m/%d/%Y") == "03/01/2024"
+        assert format_date(day, date_format="excel") == "45352"
         assert excel_serial(dt.date(1900, 3, 1)) == 61
         with pytest.raises(ValueError, match="before March 1900"):
             excel_serial(dt.date(1900, 2, 1))

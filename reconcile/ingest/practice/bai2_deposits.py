@@ -52,6 +52,7 @@ _ACCOUNT_LENGTH = 35
 _TRN = re.compile(r"TRN\*1\*([^*\\~]+?)(?:\*([^*\\~]*))?(?:[*\\~]|$)")
 _ORIGINATOR = re.compile(r"[0-9A-Za-z]{10}")
 _RECORD_NAME = re.compile(r"RecordCode\.(\w+)")
+_QUOTED = re.compile(r"'[^']*'")
 
 
 def looks_like_bai2(path: Path) -> bool:
@@ -160,7 +161,9 @@ def _explain(error: Exception, record: str) -> str:
         return f"the BAI2 structure is broken here: {message}"
     if isinstance(error, IndexError):
         return f"the {name} record has too few fields"
-    return f"the {name} record has a field that cannot be read ({message})"
+    # The library quotes the field's text; the reason names the place instead.
+    detail = _QUOTED.sub("a value", message)
+    return f"the {name} record has a field that cannot be read ({detail})"
 
 
 def _parse(lines: Sequence[_Line], starts: Sequence[int]) -> Any:

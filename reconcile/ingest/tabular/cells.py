@@ -136,7 +136,11 @@ class TextCells:
         self.check = check
 
     def __call__(self, raw: object) -> object:
-        """Read one cell (see the class docstring)."""
+        """Read one cell (see the class docstring).
+
+        Raises:
+            CellError: the cell is not a value of the column.
+        """
         if type(raw) is str:
             text = raw.strip()
         elif raw is None:
@@ -209,7 +213,11 @@ class ChoiceCells:
         self.memo: dict[object, object] = {}
 
     def __call__(self, raw: object) -> object:
-        """Read one cell (see the class docstring)."""
+        """Read one cell (see the class docstring).
+
+        Raises:
+            CellError: the cell is not a value of the column.
+        """
         if raw is None:
             _empty(self.required)
             return None
@@ -290,7 +298,11 @@ class DateCells:
         return moment.date().isoformat()
 
     def __call__(self, raw: object) -> object:
-        """Read one cell (see the class docstring)."""
+        """Read one cell (see the class docstring).
+
+        Raises:
+            CellError: the cell is not a value of the column.
+        """
         if type(raw) is str:
             hit = self.memo.get(raw)
             if hit is not None:
@@ -378,7 +390,11 @@ class AmountCells:
         self.memo: dict[object, object] = {}
 
     def __call__(self, raw: object) -> object:
-        """Read one cell (see the class docstring)."""
+        """Read one cell (see the class docstring).
+
+        Raises:
+            CellError: the cell is not a value of the column.
+        """
         value: object
         if type(raw) is str:
             value = self.memo.get(raw)

@@ -10,11 +10,12 @@ A claims export names each claim with its values. Against what is known:
 
 Three statements do it, whatever the file's size: one ``INSERT … SELECT`` of the new
 and changed claims from the staging table into the versions, one ``UPDATE … FROM``
-for the changed claims, one ``INSERT … SELECT`` for the new ones. Version ids are
-reserved up front as a block and given in file order (first id + ``seq``; claims
-left unchanged leave gaps), so no sort is needed and the primary key grows at its
-end. A load that at least doubles a table rebuilds its secondary indexes (and on
-PostgreSQL its foreign keys) once instead of maintaining them row by row
+for the changed claims, one ``INSERT … SELECT`` for the new ones. Ids come from
+blocks reserved up front, not a sequence call per row: versions get first id +
+``seq`` in file order (claims left unchanged leave gaps), new claims are numbered in
+version order; so no sort is needed and each primary key grows at its end. A load
+that at least doubles a table rebuilds its secondary indexes (and on PostgreSQL its
+foreign keys) once instead of maintaining them row by row
 (:mod:`~reconcile.ingest.practice.rebuild`).
 
 Versions follow the order files are imported in: an older export imported later
@@ -118,21 +119,32 @@ def write_claims(
         ),
         execution_options=_PRESERVE,
     ).rowcount
-    new_claims = (
-        select(v.claim_id, v.version, v.id, *(v[n] for n in VALUE_COLUMNS))
-        .where(this_file, v.version == 1)
-        .order_by(v.id)
-    )
     new_rows = written - changed
-    with rebuilt(
-        conn, claims, rebuild=worth_rebuilding(conn, claims, new_rows=new_rows)
-    ):
-        new = conn.execute(
-            insert(claims).from_select(
-                ["claim_id", "version", "version_id", *VALUE_COLUMNS], new_claims
-            ),
-            execution_options=_PRESERVE,
-        ).rowcount
+    new = 0
+    if new_rows:
+        # Ids from a reserved block too: no sequence call per row.
+        first_claim = reserve_ids(conn, claims.name, new_rows)
+        new_claims = (
+            select(
+                (func.row_number().over(order_by=v.id) + (first_claim - 1)).label("id"),
+                v.claim_id,
+                v.version,
+                v.id,
+                *(v[n] for n in VALUE_COLUMNS),
+            )
+            .where(this_file, v.version == 1)
+            .order_by(v.id)
+        )
+        with rebuilt(
+            conn, claims, rebuild=worth_rebuilding(conn, claims, new_rows=new_rows)
+        ):
+            new = conn.execute(
+                insert(claims).from_select(
+                    ["id", "claim_id", "version", "version_id", *VALUE_COLUMNS],
+                    new_claims,
+                ),
+                execution_options=_PRESERVE,
+            ).rowcount
     if new + changed != written:
         raise RuntimeError(
             f"claim versions out of step: {written} written, {new} new, {changed} "

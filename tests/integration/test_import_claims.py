@@ -66,6 +66,15 @@ class TestFirstImport:
         assert again.status is ImportStatus.ALREADY_IMPORTED
         assert count_of(fresh_engine, ExpectedClaimVersion) == 1
 
+    def test_header_only_file_loads_nothing_with_a_warning(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """An export with no claims is not an error, but the outcome says so."""
+        [outcome] = run_import(fresh_engine, CLAIMS, claims_file(tmp_path, "a.csv"))
+        assert outcome.status is ImportStatus.LOADED
+        assert outcome.counts == {"claims": 0}
+        assert [w.reason for w in outcome.warnings] == ["the file holds no claims"]
+
     def test_more_rows_than_one_bulk_chunk(
         self, fresh_engine: Engine, tmp_path: Path
     ) -> None:

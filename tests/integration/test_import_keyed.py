@@ -212,6 +212,15 @@ class TestBai2Deposits:
         assert outcome.reason[0].line == 7
         assert count_of(fresh_engine, BankDeposit) == 0
 
+    def test_sheet_option_is_ignored_with_a_warning(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """--sheet means nothing to a BAI2 file: it loads, with a warning."""
+        path = write_bai2(path=tmp_path / "b.bai", bai=bank(eft(5, "R", "T")))
+        [outcome] = run_import(fresh_engine, SourceKind.DEPOSITS, path, sheet="Data")
+        assert outcome.counts == {"deposits": 1}
+        assert "ignored for this BAI2 file" in outcome.warnings[0].reason
+
     def test_prenote_is_a_warning_of_the_outcome(
         self, fresh_engine: Engine, tmp_path: Path
     ) -> None:

@@ -18,11 +18,8 @@ from reconcile.demo.bai2_writer import (
     write_bai2,
 )
 from reconcile.ingest import FileRejected, Problem
-from reconcile.ingest.practice.bai2_deposits import (
-    looks_like_bai2,
-    read_bai2,
-    reassociation_trace,
-)
+from reconcile.ingest.practice.bai2_deposits import read_bai2, reassociation_trace
+from reconcile.ingest.practice.bai2_records import looks_like_bai2
 from reconcile.ingest.tabular.problems import ProblemLog
 
 AS_OF = dt.date(2024, 3, 1)

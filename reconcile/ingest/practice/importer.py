@@ -24,7 +24,8 @@ from sqlalchemy import Connection, Table
 
 from reconcile.db.engine import make_engine
 from reconcile.ingest.outcome import MAX_PROBLEMS, LoadResult, Problem
-from reconcile.ingest.practice.bai2_deposits import looks_like_bai2, read_bai2
+from reconcile.ingest.practice.bai2_deposits import read_bai2
+from reconcile.ingest.practice.bai2_records import looks_like_bai2
 from reconcile.ingest.practice.claims import write_claims
 from reconcile.ingest.practice.keyed import insert_new, known_but_different
 from reconcile.ingest.practice.rebuild import tune_for_bulk_load
@@ -134,6 +135,12 @@ class PracticeImporter:
         log = ProblemLog()
         warnings: list[Problem] = []
         if self.source.extra and looks_like_bai2(path):
+            if self.sheet is not None:
+                warnings.append(
+                    Problem(
+                        "--sheet applies to XLSX workbooks; ignored for this BAI2 file"
+                    )
+                )
             count = fill_stage(
                 conn, table, read_bai2(path=path, log=log, warnings=warnings)
             )
@@ -164,7 +171,8 @@ class PracticeImporter:
                 )
         log.raise_if_any()
         if count == 0:
-            warnings.append(Problem("the file has no data rows"))
+            what = self.source.count_key.replace("_", " ")
+            warnings.append(Problem(f"the file holds no {what}"))
         return _Staged(table=table, count=count, warnings=warnings)
 
     def _known_but_different(

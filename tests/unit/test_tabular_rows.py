@@ -222,17 +222,18 @@ class TestClaimRows:
         self, tmp_path: Path
     ) -> None:
         """Only the bad row is refused; the good rows of its chunk still stage."""
-        lines = [claim_line(claim_id=f"C{n}") for n in range(CHUNK_ROWS + 10)]
-        lines[1234] = claim_line(claim_id="C1234", expected="-5")
+        bad = CHUNK_ROWS + CHUNK_ROWS // 2  # in the middle of the second chunk
+        lines = [claim_line(claim_id=f"C{n}") for n in range(3 * CHUNK_ROWS)]
+        lines[bad] = claim_line(claim_id=f"C{bad}", expected="-5")
         rows, problems = validate(
             write_lines(tmp_path / "c.csv", CLAIMS_HEADER, lines), CLAIMS
         )
         assert [str(p) for p in problems] == [
-            "line 1236: expected_amount: must not be negative"
+            f"line {bad + 2}: expected_amount: must not be negative"
         ]
-        assert len(rows) == CHUNK_ROWS + 9
-        assert [r[0] for r in rows] == list(range(CHUNK_ROWS + 9))
-        assert rows[1234][1:3] == (1237, "C1235")
+        assert len(rows) == 3 * CHUNK_ROWS - 1
+        assert [r[0] for r in rows] == list(range(3 * CHUNK_ROWS - 1))
+        assert rows[bad][1:3] == (bad + 3, f"C{bad + 1}")
 
     def test_mapped_formats(self, tmp_path: Path) -> None:
         """A column map with US dates and accounting amounts reads its own file."""

@@ -140,7 +140,7 @@ def bind_header(
 
 
 #: Rows read together, column by column.
-CHUNK_ROWS = 2_000
+CHUNK_ROWS = 500
 
 
 def stage_rows(

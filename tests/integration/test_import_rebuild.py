@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, func, inspect, select
 
 from reconcile.categories import SourceKind
 from reconcile.db.schema import alembic_config
@@ -118,3 +119,34 @@ class TestRebuild:
         )
         run_import(fresh_engine, SourceKind.CLAIMS, second)
         assert dropped == []
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("small_threshold")
+def test_tables_in_use_are_loaded_without_a_rebuild(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
+    """While a run reads the claims, a large load keeps the indexes and never waits."""
+    path = write_lines(
+        tmp_path / "c.csv",
+        CLAIMS_HEADER,
+        [claim_line(claim_id=f"C{n}") for n in range(9)],
+    )
+    outcomes: list[object] = []
+    with fresh_engine.connect() as reader:
+        reader.execute(select(func.count()).select_from(ExpectedClaim)).scalar_one()
+        # The reader's transaction stays open: it holds its lock on expected_claim.
+        worker = threading.Thread(
+            target=lambda: outcomes.extend(
+                run_import(fresh_engine, SourceKind.CLAIMS, path)
+            )
+        )
+        worker.start()
+        worker.join(timeout=60)
+        waited = worker.is_alive()
+        reader.rollback()
+    worker.join()
+    assert not waited
+    [outcome] = outcomes
+    assert outcome.counts == {"claims": 9}  # type: ignore[attr-defined]
+    assert _schema(fresh_engine)["expected_claim"][0]  # indexes still there

@@ -42,7 +42,11 @@ from sqlalchemy import (
 
 from reconcile.db.bulk import reserve_ids
 from reconcile.db.tables import ExpectedClaim, ExpectedClaimVersion
-from reconcile.ingest.practice.rebuild import rebuilt, worth_rebuilding
+from reconcile.ingest.practice.rebuild import (
+    lock_for_rebuild,
+    rebuilt,
+    worth_rebuilding,
+)
 from reconcile.ingest.practice.staging import table_of
 
 log = logging.getLogger(__name__)
@@ -98,9 +102,11 @@ def write_claims(
         stage=stage, first=first, source_file_id=source_file_id
     )
     columns = ["id", "source_file_id", "line_number", "claim_id", "version"]
-    with rebuilt(
-        conn, versions, rebuild=worth_rebuilding(conn, versions, new_rows=staged)
-    ):
+    # Both claim tables may be rebuilt: lock them together, before either.
+    rebuild_versions = worth_rebuilding(
+        conn, versions, new_rows=staged
+    ) and lock_for_rebuild(conn, [versions, claims])
+    with rebuilt(conn, versions, rebuild=rebuild_versions):
         written = int(
             conn.execute(
                 insert(versions).from_select([*columns, *VALUE_COLUMNS], new_versions),
@@ -135,9 +141,10 @@ def write_claims(
             .where(this_file, v.version == 1)
             .order_by(v.id)
         )
-        with rebuilt(
-            conn, claims, rebuild=worth_rebuilding(conn, claims, new_rows=new_rows)
-        ):
+        rebuild_claims = worth_rebuilding(conn, claims, new_rows=new_rows) and (
+            rebuild_versions or lock_for_rebuild(conn, [claims])
+        )
+        with rebuilt(conn, claims, rebuild=rebuild_claims):
             new = conn.execute(
                 insert(claims).from_select(
                     ["id", "claim_id", "version", "version_id", *VALUE_COLUMNS],

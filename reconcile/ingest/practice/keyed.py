@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, exists, insert, literal, or_, select
 
 from reconcile.db.tables import SourceFile
-from reconcile.ingest.practice.rebuild import rebuilt, worth_rebuilding
+from reconcile.ingest.practice.rebuild import (
+    lock_for_rebuild,
+    rebuilt,
+    worth_rebuilding,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,9 @@ def insert_new(
     rows = select(
         literal(source_file_id), s.line_number, *(s[name] for name in columns)
     ).where(~exists().where(t[key] == s[key]))
-    rebuild = worth_rebuilding(conn, target, new_rows=staged)
+    rebuild = worth_rebuilding(conn, target, new_rows=staged) and lock_for_rebuild(
+        conn, [target]
+    )
     with rebuilt(conn, target, rebuild=rebuild):
         result = conn.execute(
             insert(target).from_select(

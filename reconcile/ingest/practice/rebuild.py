@@ -12,20 +12,25 @@ The drop and the rebuild happen inside the import's one transaction, so a reject
 or failed import rolls both back, and other sessions never see the table without
 them: on SQLite readers keep their snapshot; on PostgreSQL ``DROP INDEX`` and
 ``DROP CONSTRAINT`` make them wait for the import's commit, which is why only a
-load that at least doubles the table (a first import, a large backfill) does it.
+load that at least doubles the table (a first import, a large backfill) does it,
+and only when its tables are not in use (:func:`lock_for_rebuild`).
 The definitions come from the models, so the schema afterwards is the migrated one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Table, exc, func, select, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
+
+log = logging.getLogger(__name__)
 
 #: Below this many new rows, per-row index updates and checks are cheap enough.
 REBUILD_FROM_ROWS = 50_000
+_LOCK_NOT_AVAILABLE = "55P03"
 
 #: PostgreSQL memory for this transaction's sorts and hashes (finding repeated keys
 #: in a million staged rows) and index builds; the defaults (4 MB, 64 MB) spill a
@@ -55,6 +60,30 @@ def worth_rebuilding(conn: Connection, table: Table, *, new_rows: int) -> bool:
         return False
     highest = conn.execute(select(func.max(table.c.id))).scalar_one()
     return new_rows > int(highest or 0)
+
+
+def lock_for_rebuild(conn: Connection, tables: Sequence[Table]) -> bool:
+    """Take the locks a rebuild of ``tables`` needs, now or not at all.
+
+    On PostgreSQL dropping an index or a constraint needs an ``ACCESS EXCLUSIVE``
+    lock. Waiting for it while a run reads the tables could deadlock (each holding
+    a table the other wants), so all are locked at once with ``NOWAIT``, inside a
+    savepoint: if any table is busy, nothing is locked and the load simply keeps
+    its indexes (slower, never stuck). SQLite needs nothing: the import already
+    holds the database's write lock and readers keep their snapshot.
+    """
+    if conn.dialect.name != "postgresql":
+        return True
+    names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables)
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
+    except exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        log.info("tables in use: loading %s with their indexes in place", names)
+        return False
+    return True
 
 
 @contextmanager

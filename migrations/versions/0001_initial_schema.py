@@ -433,6 +433,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("identified_on", sa.Date(), nullable=False),
+        sa.Column("seen_as_of", sa.Date(), nullable=False),
         sa.Column(
             "first_run_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),

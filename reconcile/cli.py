@@ -9,19 +9,24 @@ to stderr. This module and ``jobs/`` are the only places that read the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import click
+from rich.console import Console
+from rich.status import Status
 from sqlalchemy import Engine, exc
 
-from reconcile import __version__
-from reconcile.clock import Clock, SystemClock
+from reconcile import __version__, pipeline, views
+from reconcile.categories import ExceptionKind, ExceptionStatus, RunTrigger
+from reconcile.clock import Clock, SystemClock, local_date
 from reconcile.db.engine import (
     DatabaseUnavailableError,
     check_connection,
@@ -32,7 +37,9 @@ from reconcile.db.engine import (
 from reconcile.db.schema import ensure_schema, upgrade
 from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
+from reconcile.kinds import KINDS
 from reconcile.logs import configure_logging
+from reconcile.periods import DateFormatError, RunWindow, parse_iso_date
 from reconcile.settings import Settings, load_settings
 
 log = logging.getLogger("reconcile.cli")
@@ -256,3 +263,235 @@ def report_outcomes(outcomes: list[FileOutcome], *, as_json: bool) -> None:
 
 
 _SHOWN_PROBLEMS = 20
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def iso_date(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dt.date | None:
+    """Click callback: parse a YYYY-MM-DD option (a bad date is a usage error)."""
+    if value is None:
+        return None
+    try:
+        return parse_iso_date(value)
+    except DateFormatError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+class _StageProgress:
+    """Shows the running stage on stderr (a spinner on a terminal, log lines else)."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
+        self.status: Status | None = None
+
+    def __call__(self, stage: str) -> None:
+        if not self.console.is_terminal:
+            log.debug("stage %s", stage)
+            return
+        if self.status is None:
+            self.status = self.console.status(f"reconciling: {stage}")
+            self.status.start()
+        else:
+            self.status.update(f"reconciling: {stage}")
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The run summary as a readable table on stdout."""
+    window = summary["window"]
+    click.echo(
+        f"Run {summary['run_id']} {summary['status']}: {window['from']} to "
+        f"{window['to']} (as of {summary['as_of']})"
+    )
+    exceptions = summary.get("exceptions") or {}
+    if exceptions:
+        click.echo("")
+        click.echo(f"  {'Open exceptions':<44}{'count':>7}{'amount':>16}")
+        for kind, figures in exceptions.items():
+            title = KINDS[ExceptionKind(kind)].title
+            label = f"{title} ({kind})"
+            amount = f"{Decimal(figures['amount']):,.2f}"
+            click.echo(f"  {label:<44}{figures['count']:>7}{amount:>16}")
+    else:
+        click.echo("  No open exceptions.")
+    for queue in ("refunds", "recoupments"):
+        figures = summary.get(queue)
+        if figures:
+            amount = f"{Decimal(figures['amount']):,.2f}"
+            click.echo(
+                f"  {queue.capitalize()}: {figures['created']} new, "
+                f"{figures['open']} open, {amount} open amount"
+            )
+    pending = {k: v for k, v in (summary.get("pending") or {}).items() if v}
+    if pending:
+        parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in pending.items())
+        click.echo(f"  Still in their grace period: {parts}")
+    if summary.get("report"):
+        click.echo(f"  Workbook: {summary['report']}")
+
+
+@main.command("run")
+@click.option(
+    "--from",
+    "first",
+    metavar="DATE",
+    required=True,
+    callback=iso_date,
+    help="First day (YYYY-MM-DD).",
+)
+@click.option(
+    "--to",
+    "last",
+    metavar="DATE",
+    required=True,
+    callback=iso_date,
+    help="Last day (YYYY-MM-DD); the run's as-of date.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON summary.")
+@command_help("reconcile run --from 2024-03-01 --to 2024-03-31 --json")
+@pass_app
+def run_command(app: App, *, first: dt.date, last: dt.date, as_json: bool) -> None:
+    """Reconcile an inclusive range of days (re-running a range is safe).
+
+    The run sees everything dated on or before the last day, which is its as-of date;
+    re-running a range on unchanged data changes nothing. Exit 0 when the run
+    completed, whatever it found; 1 when another run holds the lock.
+    """
+    window = RunWindow(first, last)
+    progress = _StageProgress()
+    try:
+        result = pipeline.run(
+            engine=app.engine(),
+            settings=app.settings,
+            window=window,
+            clock=app.clock,
+            trigger=RunTrigger.MANUAL,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
+    if as_json:
+        echo_json(result.summary)
+    else:
+        print_summary(result.summary)
+
+
+@main.group(cls=_Group)
+def runs() -> None:
+    """Run history."""
+
+
+@runs.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile runs list --limit 5")
+@pass_app
+def runs_list(app: App, *, limit: int, as_json: bool) -> None:
+    """List recent runs, newest first."""
+    with app.engine().connect() as conn:
+        rows = views.list_runs(conn, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No runs yet.")
+        return
+    click.echo(
+        f"{'run':>5}  {'status':<10} {'trigger':<8} {'from':<10}  {'to':<10}  started"
+    )
+    for row in rows:
+        click.echo(
+            f"{row['id']:>5}  {row['status']:<10} {row['trigger']:<8} "
+            f"{row['window']['from']}  {row['window']['to']}  {row['started_at'][:19]}"
+        )
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile runs show 12 --json")
+@pass_app
+def runs_show(app: App, *, run_id: int, as_json: bool) -> None:
+    """Show one run: window, status, counts per rule and kind, timings."""
+    with app.engine().connect() as conn:
+        row = views.get_run(conn, run_id)
+    if as_json:
+        echo_json(row)
+        return
+    if row["summary"]:
+        print_summary({**row["summary"], "status": row["status"]})
+    else:
+        click.echo(
+            f"Run {row['id']} {row['status']}: {row['window']['from']} to "
+            f"{row['window']['to']}"
+        )
+    if row["error"]:
+        click.echo(f"  Error: {row['error']}")
+    rules = (row["counts"] or {}).get("rules", {})
+    if rules:
+        click.echo("  Matches per rule:")
+        for rule_id, figures in rules.items():
+            click.echo(
+                f"    {rule_id:<28} {figures['matched']:>9} new"
+                + (
+                    f", {figures['ambiguous']} ambiguous"
+                    if figures["ambiguous"]
+                    else ""
+                )
+            )
+    if row["timings"]:
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in row["timings"].items())
+        click.echo(f"  Timings: {stages}")
+
+
+# --------------------------------------------------------------------------- exceptions
+
+
+@main.group(cls=_Group)
+def exceptions() -> None:
+    """Exceptions found by runs."""
+
+
+@exceptions.command("list")
+@click.option(
+    "--run", "run_id", type=int, help="Items open as of this run's as-of date."
+)
+@click.option("--kind", type=click.Choice([str(k) for k in ExceptionKind]))
+@click.option("--status", type=click.Choice([str(s) for s in ExceptionStatus]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile exceptions list --kind underpaid --json")
+@pass_app
+def exceptions_list(
+    app: App, *, run_id: int | None, kind: str | None, status: str | None, as_json: bool
+) -> None:
+    """List exceptions (default: every open one), with their amounts and ages."""
+    with app.engine().connect() as conn:
+        as_of = views.latest_as_of(conn) or local_date(
+            app.clock.now(), app.settings.practice.time_zone
+        )
+        rows = views.list_exceptions(
+            conn, as_of=as_of, run_id=run_id, kind=kind, status=status
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No exceptions match.")
+        return
+    click.echo(
+        f"{'id':>7}  {'kind':<24} {'claim':<20} {'payer':<12} {'amount':>12} "
+        f"{'age':>5}  status"
+    )
+    for row in rows:
+        amount = f"{Decimal(row['amount']):,.2f}"
+        age = "" if row["age_days"] is None else str(row["age_days"])
+        click.echo(
+            f"{row['id']:>7}  {row['kind']:<24} {row['claim_id'] or '':<20} "
+            f"{row['payer_id'] or '':<12} {amount:>12} {age:>5}  {row['status']}"
+        )

@@ -1,0 +1,149 @@
+"""Read-only views for the command line: runs and exceptions as plain dictionaries
+(the ``--json`` objects of DESIGN.md), money as dollar strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from reconcile.categories import ExceptionStatus, RunStatus
+from reconcile.codes import describe_adjustments
+from reconcile.db.tables import ReconException, ReconRun
+from reconcile.errors import ReconcileError
+from reconcile.money import format_dollars, format_magnitude
+
+
+class NotFoundError(ReconcileError):
+    """An id that names nothing."""
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def run_view(row: Any) -> dict[str, Any]:
+    """One run as its JSON object."""
+    return {
+        "id": row.id,
+        "trigger": str(row.trigger),
+        "status": str(row.status),
+        "window": {"from": _iso(row.window_first), "to": _iso(row.window_last)},
+        "as_of": _iso(row.as_of),
+        "started_at": _iso(row.started_at),
+        "finished_at": _iso(row.finished_at),
+        "host": row.host,
+        "pid": row.pid,
+        "config_hash": row.config_hash,
+        "report": row.report_path,
+        "error": row.error,
+        "skipped": (
+            {"from": _iso(row.skipped_first), "to": _iso(row.skipped_last)}
+            if row.skipped_first
+            else None
+        ),
+        "counts": row.counts,
+        "timings": row.timings,
+        "summary": row.summary,
+    }
+
+
+def list_runs(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest runs first."""
+    rows = conn.execute(
+        select(ReconRun.__table__).order_by(ReconRun.id.desc()).limit(limit)
+    ).all()
+    return [run_view(row) for row in rows]
+
+
+def get_run(conn: Connection, run_id: int) -> dict[str, Any]:
+    """One run.
+
+    Raises:
+        NotFoundError: no such run.
+    """
+    row = conn.execute(select(ReconRun.__table__).where(ReconRun.id == run_id)).first()
+    if row is None:
+        raise NotFoundError(f"there is no run {run_id}")
+    return run_view(row)
+
+
+def latest_as_of(conn: Connection) -> dt.date | None:
+    """The as-of date of the newest succeeded run, if any."""
+    return conn.execute(
+        select(ReconRun.as_of)
+        .where(ReconRun.status == RunStatus.SUCCEEDED)
+        .order_by(ReconRun.as_of.desc(), ReconRun.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _signed(cents: int | None) -> str | None:
+    return format_dollars(cents) if cents is not None else None
+
+
+def exception_view(row: Any, *, as_of: dt.date) -> dict[str, Any]:
+    """One exception as its JSON object; its age counts from ``age_from_on``."""
+    codes = row.codes.split(",") if row.codes else []
+    age = (as_of - row.age_from_on).days if row.age_from_on else None
+    return {
+        "id": row.id,
+        "fingerprint": row.fingerprint,
+        "kind": str(row.kind),
+        "status": str(row.status),
+        "decision": str(row.decision) if row.decision else None,
+        "claim_id": row.claim_id,
+        "payer_id": row.payer_id,
+        "patient_account": row.patient_account,
+        "amount": format_magnitude(row.amount_cents),
+        "expected": _signed(row.expected_cents),
+        "paid": _signed(row.paid_cents),
+        "variance": _signed(row.variance_cents),
+        "codes": describe_adjustments(sorted(codes)) or None,
+        "detail": row.detail,
+        "service_on": _iso(row.service_on),
+        "paid_on": _iso(row.paid_on),
+        "identified_on": _iso(row.identified_on),
+        "age_days": age,
+        "first_run_id": row.first_run_id,
+        "last_seen_run_id": row.last_seen_run_id,
+        "resolved_by_run_id": row.resolved_by_run_id,
+        "resolved_on": _iso(row.resolved_on),
+        "note": row.decision_note,
+    }
+
+
+def list_exceptions(
+    conn: Connection,
+    *,
+    as_of: dt.date,
+    run_id: int | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Exceptions, newest first: by default every open one.
+
+    With ``run_id``: the items open as of that run's as-of date (what its workbook
+    lists). ``status`` filters on ``open`` or ``resolved``.
+
+    Raises:
+        NotFoundError: ``run_id`` names no run.
+    """
+    e = ReconException
+    query = select(e.__table__)
+    if run_id is not None:
+        run = get_run(conn, run_id)
+        as_of = dt.date.fromisoformat(run["as_of"])
+        query = query.where(
+            e.identified_on <= as_of,
+            or_(e.status == ExceptionStatus.OPEN, e.resolved_on > as_of),
+        )
+    if status is not None:
+        query = query.where(e.status == status)
+    elif run_id is None:
+        query = query.where(e.status == ExceptionStatus.OPEN)
+    if kind is not None:
+        query = query.where(e.kind == kind)
+    rows = conn.execute(query.order_by(e.kind, e.id)).all()
+    return [exception_view(row, as_of=as_of) for row in rows]

@@ -1,7 +1,7 @@
 """Named checkpoints where tests inject faults into a real process.
 
 ``RECONCILE_FAULT=<checkpoint>:kill`` kills the process with SIGKILL when it reaches
-that checkpoint; ``<checkpoint>:sleep:<seconds>`` pauses there (to hold the run lock
+that checkpoint; ``<checkpoint>:sleep:<whole seconds>`` pauses there (to hold the run lock
 while a second process starts). Unset, a checkpoint costs one dictionary lookup. Used
 only by the crash-safety and locking tests.
 """
@@ -26,4 +26,4 @@ def checkpoint(name: str) -> None:
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif action.startswith("sleep:"):
-        time.sleep(float(action.removeprefix("sleep:")))
+        time.sleep(int(action.removeprefix("sleep:")))

@@ -1,8 +1,8 @@
 """Named checkpoints where tests inject faults into a real process.
 
 ``RECONCILE_FAULT=<checkpoint>:kill`` kills the process with SIGKILL when it reaches
-that checkpoint; ``<checkpoint>:sleep:<whole seconds>`` pauses there (to hold the run lock
-while a second process starts). Unset, a checkpoint costs one dictionary lookup. Used
+that checkpoint; ``<checkpoint>:sleep:<whole seconds>`` pauses there (to hold the run
+lock while a second process starts). Unset, a checkpoint costs one dictionary lookup. Used
 only by the crash-safety and locking tests.
 """
 

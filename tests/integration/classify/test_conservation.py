@@ -50,6 +50,7 @@ TRACES = ["T0", "T1", "T2"]
 AMOUNTS = [0, 500, 1_000, 10_000, -1_000]
 PAYERS = ["AETNA", "CIGNA"]
 ACCOUNTS = ["A0", "A1"]
+KINDS = [LedgerKind.INSURANCE_PAYMENT, LedgerKind.PATIENT_PAYMENT]
 days = st.dates(min_value=dt.date(2024, 2, 20), max_value=dt.date(2024, 4, 5))
 
 dataset = st.fixed_dictionaries(
@@ -82,7 +83,7 @@ dataset = st.fixed_dictionaries(
         ),
         "ledger": st.lists(
             st.tuples(
-                st.sampled_from([LedgerKind.INSURANCE_PAYMENT, LedgerKind.PATIENT_PAYMENT]),
+                st.sampled_from(list(KINDS)),
                 st.sampled_from([*CLAIMS, None]), st.sampled_from([*TRACES, None]),
                 st.sampled_from(AMOUNTS), days, st.sampled_from(ACCOUNTS),
             ),
@@ -123,8 +124,8 @@ def _load(conn: Connection, data: dict[str, Any]) -> None:
         )  # fmt: skip
     for kind, claim_id, reference, amount, posted, account in data["ledger"]:
         make_ledger_entry(
-            conn, kind=kind, claim_id=claim_id, reference=reference, amount_cents=amount,
-            posted_on=posted, patient_account=account,
+            conn, kind=kind, claim_id=claim_id, reference=reference,
+            amount_cents=amount, posted_on=posted, patient_account=account,
             payer_id="AETNA" if kind == LedgerKind.INSURANCE_PAYMENT else None,
         )  # fmt: skip
 

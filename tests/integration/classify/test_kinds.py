@@ -105,7 +105,7 @@ class TestClaimKinds:
     def test_zero_paid_to_deductible_is_not_a_denial(
         self, fresh_engine: Engine
     ) -> None:
-        """Nothing paid because of PR-1 deductible is the patient's share, not denial."""
+        """Nothing paid because of the PR-1 deductible is no denial."""
         with fresh_engine.begin() as conn:
             cp = _paid(conn, claim="P1", paid=0, expected=0)
             make_adjustment(
@@ -187,7 +187,7 @@ class TestRemittanceKinds:
         assert details["K1"]["amount"] == 700
 
     def test_unbalanced_remittance_in_its_window(self, fresh_engine: Engine) -> None:
-        """An 835 loaded with --allow-unbalanced is reported by runs holding its date."""
+        """An unbalanced 835 is reported by the runs whose window holds its date."""
         with fresh_engine.begin() as conn:
             make_claim(conn)
             payment = make_payment(conn, paid_on=D(2024, 3, 4))

@@ -25,7 +25,10 @@ def _underpaid(engine: Engine, *, paid: int = 8_000) -> None:
         make_claim_payment(conn, payment_id=payment, claim_id="L1", paid_cents=paid)
 
 
-def _pay_more(engine: Engine, cents: int, on: dt.date = D(2024, 4, 10)) -> None:
+APRIL_10 = D(2024, 4, 10)
+
+
+def _pay_more(engine: Engine, cents: int, on: dt.date = APRIL_10) -> None:
     with engine.begin() as conn:
         payment = make_payment(conn, paid_on=on)
         make_claim_payment(conn, payment_id=payment, claim_id="L1", paid_cents=cents)

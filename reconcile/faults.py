@@ -2,8 +2,8 @@
 
 ``RECONCILE_FAULT=<checkpoint>:kill`` kills the process with SIGKILL when it reaches
 that checkpoint; ``<checkpoint>:sleep:<whole seconds>`` pauses there (to hold the run
-lock while a second process starts). Unset, a checkpoint costs one dictionary lookup. Used
-only by the crash-safety and locking tests.
+lock while a second process starts). Unset, a checkpoint costs one dictionary
+lookup. Used only by the crash-safety and locking tests.
 """
 
 from __future__ import annotations

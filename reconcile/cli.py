@@ -106,6 +106,13 @@ class _Group(click.Group):
             click.echo(f"Error: {_sentence(str(error))}", err=True)
             ctx.exit(error.exit_code)
         except exc.OperationalError as error:
+            if "database is locked" in str(error.orig):
+                click.echo(
+                    "Error: the database is busy (a run or an import is writing "
+                    "to it); try again when it has finished.",
+                    err=True,
+                )
+                ctx.exit(1)
             app = ctx.find_object(App)
             if app is None or app._engine is None or not _is_connection_error(error):
                 raise

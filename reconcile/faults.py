@@ -20,10 +20,9 @@ def checkpoint(name: str) -> None:
     spec = os.environ.get(ENV)
     if not spec:
         return
-    target, _, action = spec.partition(":")
-    if target != name:
-        return
-    if action == "kill":
+    # Checkpoint names contain colons ("stage:prepare"); the action is at the end.
+    if spec == f"{name}:kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    elif action.startswith("sleep:"):
-        time.sleep(int(action.removeprefix("sleep:")))
+    prefix = f"{name}:sleep:"
+    if spec.startswith(prefix):
+        time.sleep(int(spec.removeprefix(prefix)))

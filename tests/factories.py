@@ -9,7 +9,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, func, insert, select
 
 from reconcile.categories import (
     ExceptionKind,
@@ -113,7 +113,10 @@ def make_claim_payment(
 ) -> int:
     n = next(_seq)
     values = {
-        "payment_id": payment_id, "seq": n, "claim_id": claim_id,
+        "payment_id": payment_id, "claim_id": claim_id,
+        "seq": conn.execute(
+            select(func.count()).where(X12ClaimPayment.payment_id == payment_id)
+        ).scalar_one() + 1,
         "status_code": status_code, "charge_cents": charge_cents,
         "paid_cents": paid_cents, "patient_resp_cents": patient_resp_cents,
         "filing_indicator": filing_indicator,
@@ -365,4 +368,96 @@ def make_recoupment(
             "original_identified": claim_id is not None, "details": {},
             "created_by": "test", "created_at": NOW, "updated_at": NOW,
         },
+    )  # fmt: skip
+
+
+def make_scenario(conn: Connection) -> None:
+    """A small month of realistic activity covering every kind of this stage.
+
+    Paid as expected and posted; underpaid; overpaid; denied; unpaid; a reversal with
+    its correction; a payment for an unknown claim; a short deposit; a late deposit;
+    an 835 with no deposit; a deposit with no 835; a mis-keyed posting; a patient
+    payment posted and one not; a posting without payment.
+    """
+    d = dt.date
+    for claim_id, expected, submitted in (
+        ("OK1", 10_000, d(2024, 2, 20)),
+        ("UNDER", 10_000, d(2024, 2, 20)),
+        ("OVER", 10_000, d(2024, 2, 21)),
+        ("DENY", 15_000, d(2024, 2, 22)),
+        ("UNPAID", 9_000, d(2024, 1, 10)),
+        ("REV", 10_000, d(2024, 1, 15)),
+        ("WAIT", 5_000, d(2024, 3, 20)),
+    ):
+        make_claim(
+            conn, claim_id=claim_id, expected_cents=expected, submitted_on=submitted
+        )
+    first = make_payment(
+        conn, trace_number="EFT100", amount_cents=38_000, paid_on=d(2024, 3, 4)
+    )
+    make_claim_payment(conn, payment_id=first, claim_id="OK1", paid_cents=10_000)
+    make_claim_payment(conn, payment_id=first, claim_id="UNDER", paid_cents=7_000)
+    make_claim_payment(conn, payment_id=first, claim_id="OVER", paid_cents=12_000)
+    make_claim_payment(conn, payment_id=first, claim_id="REV", paid_cents=9_000)
+    denied = make_claim_payment(
+        conn, payment_id=first, claim_id="DENY", status_code="4", paid_cents=0
+    )
+    make_adjustment(
+        conn, claim_payment_id=denied, reason_code="50", amount_cents=15_000
+    )
+    make_deposit(
+        conn,
+        deposit_id="D100",
+        trace_number="EFT100",
+        amount_cents=37_000,
+        deposit_on=d(2024, 3, 5),
+    )
+    second = make_payment(
+        conn, trace_number="EFT200", amount_cents=10_500, paid_on=d(2024, 3, 11)
+    )
+    make_claim_payment(
+        conn, payment_id=second, claim_id="REV", status_code="22", paid_cents=-9_000
+    )
+    make_claim_payment(conn, payment_id=second, claim_id="REV", paid_cents=10_000)
+    make_claim_payment(conn, payment_id=second, claim_id="GHOST", paid_cents=9_500)
+    make_deposit(
+        conn,
+        deposit_id="D200",
+        trace_number="EFT200",
+        amount_cents=10_500,
+        deposit_on=d(2024, 3, 20),
+    )
+    make_payment(
+        conn, trace_number="EFT300", amount_cents=4_400, paid_on=d(2024, 3, 18)
+    )
+    make_deposit(
+        conn,
+        deposit_id="D999",
+        trace_number="MYSTERY",
+        amount_cents=1_234,
+        deposit_on=d(2024, 3, 8),
+    )
+    for claim_id, amount, reference in (
+        ("OK1", 10_000, "EFT100"),
+        ("UNDER", 7_000, "EFT100"),
+        ("OVER", 1_200, "EFT100"),
+        ("REV", 9_000, "EFT100"),
+        ("ZZZ", 5_000, "NOPE"),
+    ):
+        make_ledger_entry(
+            conn,
+            claim_id=claim_id,
+            amount_cents=amount,
+            reference=reference,
+            entry_id=f"L-{claim_id}",
+        )
+    make_patient_payment(
+        conn, payment_id="PP1", reference="R1", received_on=d(2024, 3, 6)
+    )
+    make_patient_payment(
+        conn, payment_id="PP2", reference="R2", received_on=d(2024, 3, 7)
+    )
+    make_ledger_entry(
+        conn, kind=LedgerKind.PATIENT_PAYMENT, payer_id=None, claim_id=None,
+        amount_cents=2_000, reference="R1", posted_on=d(2024, 3, 6), entry_id="L-PP1",
     )  # fmt: skip

@@ -128,6 +128,12 @@ def run_lock(engine: Engine, *, at: dt.datetime) -> Iterator[LockHandle]:
                 )
                 lock_conn.commit()
         return
+    # Look first without taking SQLite's write lock: a run in progress holds that lock
+    # for its whole transaction, and a second run must be told at once, not wait.
+    with engine.connect() as conn:
+        holder = current_holder(conn)
+    if holder is not None and holder_alive(holder):
+        raise RunLockHeld(_held_message(holder))
     with engine.connect().execution_options(begin_immediate=True) as conn, conn.begin():
         holder = current_holder(conn)
         if holder is not None and holder_alive(holder):

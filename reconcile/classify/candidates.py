@@ -3,7 +3,6 @@ precedence and before merging into the persistent ``recon_exception`` rows."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +27,7 @@ from reconcile.db.temp import create_temp
 COLUMNS = (
     "fingerprint", "kind", "claim_id", "payer_id", "patient_account", "subject_table",
     "subject_id", "amount_cents", "expected_cents", "paid_cents", "variance_cents",
-    "codes", "detail", "service_on", "paid_on", "age_from_on",
+    "codes", "detail", "suggested_action", "service_on", "paid_on", "age_from_on",
 )  # fmt: skip
 
 
@@ -51,6 +50,7 @@ def create_candidates(conn: Connection) -> Table:
             Column("variance_cents", CentsType),
             Column("codes", String(500)),
             Column("detail", String(500)),
+            Column("suggested_action", String(200)),
             Column("service_on", Date),
             Column("paid_on", Date),
             Column("age_from_on", Date),
@@ -67,8 +67,39 @@ def fingerprint(kind: ExceptionKind, *parts: Any) -> ColumnElement[str]:
     return expression
 
 
+_TYPES: dict[str, Any] = {
+    "subject_id": IdType,
+    "amount_cents": CentsType,
+    "expected_cents": CentsType,
+    "paid_cents": CentsType,
+    "variance_cents": CentsType,
+    "service_on": Date,
+    "paid_on": Date,
+    "age_from_on": Date,
+}
+
+
+def columns(**values: Any) -> list[ColumnElement[Any]]:
+    """The select list of a candidate: ``values`` by column name, NULL elsewhere.
+
+    Unknown names are refused, so a typo cannot silently drop a value.
+    """
+    unknown = set(values) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"not candidate columns: {sorted(unknown)}")
+    selected: list[ColumnElement[Any]] = []
+    for name in COLUMNS:
+        value = values.get(name)
+        if value is None:
+            value = literal(None, _TYPES.get(name, String))
+        elif isinstance(value, str):
+            value = literal(value, String)
+        selected.append(value.label(name))
+    return selected
+
+
 def add(conn: Connection, table: Table, statement: Select[*tuple[Any, ...]]) -> int:
-    """Insert one rule's candidates (``statement`` yields :data:`COLUMNS` in order)."""
+    """Insert one rule's candidates (``statement`` selects :func:`columns`)."""
     result = conn.execute(
         insert(table)
         .from_select(list(COLUMNS), statement)
@@ -80,8 +111,3 @@ def add(conn: Connection, table: Table, statement: Select[*tuple[Any, ...]]) -> 
 def kind_literal(kind: ExceptionKind) -> ColumnElement[str]:
     """The kind as a SQL string literal."""
     return literal(str(kind), String)
-
-
-def none_date() -> ColumnElement[dt.date]:
-    """A typed NULL date, for candidates without that date."""
-    return literal(None, Date)

@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 
 from reconcile.categories import ExceptionKind, ExceptionStatus, Pairing
-from reconcile.classify.candidates import add, kind_literal
+from reconcile.classify.candidates import add, columns, kind_literal
 from reconcile.codes import (
     DENIAL_CARCS,
     DENIED_STATUS,
@@ -377,21 +377,26 @@ def add_claim_candidates(
         conn,
         candidates,
         select(
-            k.kind + ":" + k.payer_id + ":" + k.claim_id,
-            k.kind,
-            k.claim_id,
-            k.payer_id,
-            k.patient_account,
-            literal("expected_claim", String),
-            k.claim_pk,
-            amount,
-            k.expected_cents,
-            case((is_unpaid, literal(None, CentsType)), else_=k.own_paid_cents),
-            case((is_unpaid, literal(None, CentsType)), else_=k.variance),
-            literal(None, String),
-            detail,
-            k.service_on,
-            k.last_own_paid_on,
-            case((is_unpaid, k.submitted_on), else_=k.last_own_paid_on),
+            *columns(
+                fingerprint=k.kind + ":" + k.payer_id + ":" + k.claim_id,
+                kind=k.kind,
+                claim_id=k.claim_id,
+                payer_id=k.payer_id,
+                patient_account=k.patient_account,
+                subject_table="expected_claim",
+                subject_id=k.claim_pk,
+                amount_cents=amount,
+                expected_cents=k.expected_cents,
+                paid_cents=case(
+                    (is_unpaid, literal(None, CentsType)), else_=k.own_paid_cents
+                ),
+                variance_cents=case(
+                    (is_unpaid, literal(None, CentsType)), else_=k.variance
+                ),
+                detail=detail,
+                service_on=k.service_on,
+                paid_on=k.last_own_paid_on,
+                age_from_on=case((is_unpaid, k.submitted_on), else_=k.last_own_paid_on),
+            )
         ).where(k.kind.is_not(None)),
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    String,
     Table,
     case,
     exists,
@@ -25,9 +24,8 @@ from sqlalchemy import (
 )
 
 from reconcile.categories import ExceptionKind, Pairing
-from reconcile.classify.candidates import add, fingerprint, kind_literal, none_date
+from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
 from reconcile.context import RunContext
-from reconcile.db.base import CentsType
 from reconcile.db.tables import BankDeposit, ReconMatch, X12Payment
 
 NO_MONEY_HANDLING = "H"
@@ -57,28 +55,26 @@ def add_deposit_candidates(
         conn,
         candidates,
         select(
-            fingerprint(
-                ExceptionKind.DEPOSIT_AMOUNT_MISMATCH,
-                p.originator_id,
-                p.trace_number,
-                p.paid_on,
-                d.deposit_id,
-            ),
-            kind_literal(ExceptionKind.DEPOSIT_AMOUNT_MISMATCH),
-            literal(None, String),
-            payer.c.payer_id,
-            literal(None, String),
-            literal("x12_payment", String),
-            p.id,
-            case((variance < 0, -variance), else_=variance),
-            p.amount_cents,
-            d.amount_cents,
-            variance,
-            literal(None, String),
-            literal("the deposit differs from the 835's BPR02 total"),
-            none_date(),
-            p.paid_on,
-            d.deposit_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.DEPOSIT_AMOUNT_MISMATCH,
+                    p.originator_id,
+                    p.trace_number,
+                    p.paid_on,
+                    d.deposit_id,
+                ),
+                kind=kind_literal(ExceptionKind.DEPOSIT_AMOUNT_MISMATCH),
+                payer_id=payer.c.payer_id,
+                subject_table="x12_payment",
+                subject_id=p.id,
+                amount_cents=case((variance < 0, -variance), else_=variance),
+                expected_cents=p.amount_cents,
+                paid_cents=d.amount_cents,
+                variance_cents=variance,
+                detail=literal("the deposit differs from the 835's BPR02 total"),
+                paid_on=p.paid_on,
+                age_from_on=d.deposit_on,
+            )
         )
         .select_from(m)
         .join(p, p.id == m.left_id)
@@ -104,27 +100,23 @@ def add_deposit_candidates(
         conn,
         candidates,
         select(
-            fingerprint(
-                ExceptionKind.ERA_WITHOUT_DEPOSIT,
-                p.originator_id,
-                p.trace_number,
-                p.paid_on,
-            ),
-            kind_literal(ExceptionKind.ERA_WITHOUT_DEPOSIT),
-            literal(None, String),
-            payer.c.payer_id,
-            literal(None, String),
-            literal("x12_payment", String),
-            p.id,
-            p.amount_cents,
-            p.amount_cents,
-            literal(None, CentsType),
-            literal(None, CentsType),
-            literal(None, String),
-            "no deposit with trace " + p.trace_number,
-            none_date(),
-            p.paid_on,
-            p.paid_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.ERA_WITHOUT_DEPOSIT,
+                    p.originator_id,
+                    p.trace_number,
+                    p.paid_on,
+                ),
+                kind=kind_literal(ExceptionKind.ERA_WITHOUT_DEPOSIT),
+                payer_id=payer.c.payer_id,
+                subject_table="x12_payment",
+                subject_id=p.id,
+                amount_cents=p.amount_cents,
+                expected_cents=p.amount_cents,
+                detail="no deposit with trace " + p.trace_number,
+                paid_on=p.paid_on,
+                age_from_on=p.paid_on,
+            )
         )
         .select_from(p)
         .outerjoin(payer, payer.c.payment_id == p.id)
@@ -143,22 +135,21 @@ def add_deposit_candidates(
         conn,
         candidates,
         select(
-            fingerprint(ExceptionKind.DEPOSIT_WITHOUT_ERA, d.deposit_id),
-            kind_literal(ExceptionKind.DEPOSIT_WITHOUT_ERA),
-            literal(None, String),
-            literal(None, String),
-            literal(None, String),
-            literal("bank_deposit", String),
-            d.id,
-            case((d.amount_cents < 0, -d.amount_cents), else_=d.amount_cents),
-            literal(None, CentsType),
-            d.amount_cents,
-            literal(None, CentsType),
-            literal(None, String),
-            literal("no 835 for this deposit"),
-            none_date(),
-            d.deposit_on,
-            d.deposit_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.DEPOSIT_WITHOUT_ERA, d.deposit_id
+                ),
+                kind=kind_literal(ExceptionKind.DEPOSIT_WITHOUT_ERA),
+                subject_table="bank_deposit",
+                subject_id=d.id,
+                amount_cents=case(
+                    (d.amount_cents < 0, -d.amount_cents), else_=d.amount_cents
+                ),
+                paid_cents=d.amount_cents,
+                detail=literal("no 835 for this deposit"),
+                paid_on=d.deposit_on,
+                age_from_on=d.deposit_on,
+            )
         )
         .select_from(d)
         .where(d.deposit_on <= ctx.deposit_cutoff_on, ~has_era),

@@ -29,9 +29,8 @@ from sqlalchemy import (
 )
 
 from reconcile.categories import ExceptionKind, LedgerKind, Pairing
-from reconcile.classify.candidates import add, fingerprint, kind_literal, none_date
+from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
 from reconcile.context import RunContext
-from reconcile.db.base import CentsType
 from reconcile.db.tables import (
     LedgerEntry,
     PatientPayment,
@@ -75,22 +74,24 @@ def add_posting_candidates(
         conn,
         candidates,
         select(
-            fingerprint(ExceptionKind.POSTING_MISMATCH, le.entry_id),
-            kind_literal(ExceptionKind.POSTING_MISMATCH),
-            cp.claim_id,
-            le.payer_id,
-            le.patient_account,
-            literal("ledger_entry", String),
-            le.id,
-            _magnitude(variance),
-            cp.paid_cents,
-            le.amount_cents,
-            variance,
-            literal(None, String),
-            "posted amount differs from the 835 payment (TRN " + p.trace_number + ")",
-            none_date(),
-            p.paid_on,
-            le.posted_on,
+            *columns(
+                fingerprint=fingerprint(ExceptionKind.POSTING_MISMATCH, le.entry_id),
+                kind=kind_literal(ExceptionKind.POSTING_MISMATCH),
+                claim_id=cp.claim_id,
+                payer_id=le.payer_id,
+                patient_account=le.patient_account,
+                subject_table="ledger_entry",
+                subject_id=le.id,
+                amount_cents=_magnitude(variance),
+                expected_cents=cp.paid_cents,
+                paid_cents=le.amount_cents,
+                variance_cents=variance,
+                detail="posted amount differs from the 835 payment (TRN "
+                + p.trace_number
+                + ")",
+                paid_on=p.paid_on,
+                age_from_on=le.posted_on,
+            )
         )
         .select_from(m)
         .join(cp, cp.id == m.left_id)
@@ -108,22 +109,21 @@ def add_posting_candidates(
         conn,
         candidates,
         select(
-            fingerprint(ExceptionKind.POSTING_MISMATCH, le.entry_id),
-            kind_literal(ExceptionKind.POSTING_MISMATCH),
-            pay.claim_id,
-            literal(None, String),
-            pay.patient_account,
-            literal("ledger_entry", String),
-            le.id,
-            _magnitude(variance),
-            pay.amount_cents,
-            le.amount_cents,
-            variance,
-            literal(None, String),
-            "posted amount differs from patient payment " + pay.payment_id,
-            none_date(),
-            pay.received_on,
-            le.posted_on,
+            *columns(
+                fingerprint=fingerprint(ExceptionKind.POSTING_MISMATCH, le.entry_id),
+                kind=kind_literal(ExceptionKind.POSTING_MISMATCH),
+                claim_id=pay.claim_id,
+                patient_account=pay.patient_account,
+                subject_table="ledger_entry",
+                subject_id=le.id,
+                amount_cents=_magnitude(variance),
+                expected_cents=pay.amount_cents,
+                paid_cents=le.amount_cents,
+                variance_cents=variance,
+                detail="posted amount differs from patient payment " + pay.payment_id,
+                paid_on=pay.received_on,
+                age_from_on=le.posted_on,
+            )
         )
         .select_from(m)
         .join(pay, pay.id == m.left_id)
@@ -140,30 +140,28 @@ def add_posting_candidates(
         conn,
         candidates,
         select(
-            fingerprint(
-                ExceptionKind.NOT_POSTED,
-                literal("remit"),
-                p.originator_id,
-                p.trace_number,
-                p.paid_on,
-                cp.seq,
-                cp.claim_id,
-            ),
-            kind_literal(ExceptionKind.NOT_POSTED),
-            cp.claim_id,
-            payer.c.payer_id,
-            literal(None, String),
-            literal("x12_claim_payment", String),
-            cp.id,
-            _magnitude(cp.paid_cents),
-            cp.paid_cents,
-            literal(None, CentsType),
-            literal(None, CentsType),
-            literal(None, String),
-            "835 payment (TRN " + p.trace_number + ") has no ledger posting",
-            cp.statement_from_on,
-            p.paid_on,
-            p.paid_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.NOT_POSTED,
+                    literal("remit"),
+                    p.originator_id,
+                    p.trace_number,
+                    p.paid_on,
+                    cp.seq,
+                    cp.claim_id,
+                ),
+                kind=kind_literal(ExceptionKind.NOT_POSTED),
+                claim_id=cp.claim_id,
+                payer_id=payer.c.payer_id,
+                subject_table="x12_claim_payment",
+                subject_id=cp.id,
+                amount_cents=_magnitude(cp.paid_cents),
+                expected_cents=cp.paid_cents,
+                detail="835 payment (TRN " + p.trace_number + ") has no ledger posting",
+                service_on=cp.statement_from_on,
+                paid_on=p.paid_on,
+                age_from_on=p.paid_on,
+            )
         )
         .select_from(cp)
         .join(p, p.id == cp.payment_id)
@@ -178,22 +176,21 @@ def add_posting_candidates(
         conn,
         candidates,
         select(
-            fingerprint(ExceptionKind.NOT_POSTED, literal("patient"), pay.payment_id),
-            kind_literal(ExceptionKind.NOT_POSTED),
-            pay.claim_id,
-            literal(None, String),
-            pay.patient_account,
-            literal("patient_payment", String),
-            pay.id,
-            _magnitude(pay.amount_cents),
-            pay.amount_cents,
-            literal(None, CentsType),
-            literal(None, CentsType),
-            literal(None, String),
-            literal("patient payment has no ledger posting"),
-            none_date(),
-            pay.received_on,
-            pay.received_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.NOT_POSTED, literal("patient"), pay.payment_id
+                ),
+                kind=kind_literal(ExceptionKind.NOT_POSTED),
+                claim_id=pay.claim_id,
+                patient_account=pay.patient_account,
+                subject_table="patient_payment",
+                subject_id=pay.id,
+                amount_cents=_magnitude(pay.amount_cents),
+                expected_cents=pay.amount_cents,
+                detail=literal("patient payment has no ledger posting"),
+                paid_on=pay.received_on,
+                age_from_on=pay.received_on,
+            )
         )
         .select_from(pay)
         .where(
@@ -206,22 +203,22 @@ def add_posting_candidates(
         conn,
         candidates,
         select(
-            fingerprint(ExceptionKind.POSTING_WITHOUT_PAYMENT, le.entry_id),
-            kind_literal(ExceptionKind.POSTING_WITHOUT_PAYMENT),
-            le.claim_id,
-            le.payer_id,
-            le.patient_account,
-            literal("ledger_entry", String),
-            le.id,
-            _magnitude(le.amount_cents),
-            literal(None, CentsType),
-            le.amount_cents,
-            literal(None, CentsType),
-            literal(None, String),
-            "no payment behind this " + cast(le.kind, String) + " posting",
-            none_date(),
-            le.posted_on,
-            le.posted_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.POSTING_WITHOUT_PAYMENT, le.entry_id
+                ),
+                kind=kind_literal(ExceptionKind.POSTING_WITHOUT_PAYMENT),
+                claim_id=le.claim_id,
+                payer_id=le.payer_id,
+                patient_account=le.patient_account,
+                subject_table="ledger_entry",
+                subject_id=le.id,
+                amount_cents=_magnitude(le.amount_cents),
+                paid_cents=le.amount_cents,
+                detail="no payment behind this " + cast(le.kind, String) + " posting",
+                paid_on=le.posted_on,
+                age_from_on=le.posted_on,
+            )
         )
         .select_from(le)
         .where(

@@ -9,22 +9,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Connection,
-    String,
-    Table,
-    and_,
-    case,
-    exists,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import Connection, Table, and_, case, exists, literal, or_, select
 
 from reconcile.categories import ExceptionKind, ExceptionStatus, Pairing
-from reconcile.classify.candidates import add, fingerprint, kind_literal
+from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
 from reconcile.context import RunContext
-from reconcile.db.base import CentsType
 from reconcile.db.tables import ReconException, ReconMatch, X12ClaimPayment, X12Payment
 
 
@@ -32,8 +21,8 @@ def add_remittance_candidates(
     conn: Connection, ctx: RunContext, *, candidates: Table
 ) -> int:
     """Insert ``unmatched_remittance`` and ``unbalanced_remittance`` candidates."""
-    cp, p, m, pp = X12ClaimPayment, X12Payment, ReconMatch, ctx.payment_payer
-    payer = pp.alias("payer")
+    cp, p, m = X12ClaimPayment, X12Payment, ReconMatch
+    payer = ctx.payment_payer.alias("payer")
     grouped = exists(
         select(m.id).where(
             m.pairing == Pairing.CLAIM_REMIT,
@@ -48,34 +37,33 @@ def add_remittance_candidates(
         ),
         else_=literal("no claim with this patient control number (CLP01)"),
     )
-    amount = case((cp.paid_cents < 0, -cp.paid_cents), else_=cp.paid_cents)
     added = add(
         conn,
         candidates,
         select(
-            fingerprint(
-                ExceptionKind.UNMATCHED_REMITTANCE,
-                p.originator_id,
-                p.trace_number,
-                p.paid_on,
-                cp.seq,
-                cp.claim_id,
-            ),
-            kind_literal(ExceptionKind.UNMATCHED_REMITTANCE),
-            cp.claim_id,
-            payer.c.payer_id,
-            literal(None, String),
-            literal("x12_claim_payment", String),
-            cp.id,
-            amount,
-            literal(None, CentsType),
-            cp.paid_cents,
-            literal(None, CentsType),
-            literal(None, String),
-            detail,
-            cp.statement_from_on,
-            p.paid_on,
-            p.paid_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.UNMATCHED_REMITTANCE,
+                    p.originator_id,
+                    p.trace_number,
+                    p.paid_on,
+                    cp.seq,
+                    cp.claim_id,
+                ),
+                kind=kind_literal(ExceptionKind.UNMATCHED_REMITTANCE),
+                claim_id=cp.claim_id,
+                payer_id=payer.c.payer_id,
+                subject_table="x12_claim_payment",
+                subject_id=cp.id,
+                amount_cents=case(
+                    (cp.paid_cents < 0, -cp.paid_cents), else_=cp.paid_cents
+                ),
+                paid_cents=cp.paid_cents,
+                detail=detail,
+                service_on=cp.statement_from_on,
+                paid_on=p.paid_on,
+                age_from_on=p.paid_on,
+            )
         )
         .select_from(cp)
         .join(p, p.id == cp.payment_id)
@@ -94,27 +82,25 @@ def add_remittance_candidates(
         conn,
         candidates,
         select(
-            fingerprint(
-                ExceptionKind.UNBALANCED_REMITTANCE,
-                p.originator_id,
-                p.trace_number,
-                p.paid_on,
-            ),
-            kind_literal(ExceptionKind.UNBALANCED_REMITTANCE),
-            literal(None, String),
-            payer.c.payer_id,
-            literal(None, String),
-            literal("x12_payment", String),
-            p.id,
-            p.amount_cents,
-            literal(None, CentsType),
-            p.amount_cents,
-            literal(None, CentsType),
-            literal(None, String),
-            literal("the 835 does not balance; loaded with --allow-unbalanced"),
-            literal(None),
-            p.paid_on,
-            p.paid_on,
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.UNBALANCED_REMITTANCE,
+                    p.originator_id,
+                    p.trace_number,
+                    p.paid_on,
+                ),
+                kind=kind_literal(ExceptionKind.UNBALANCED_REMITTANCE),
+                payer_id=payer.c.payer_id,
+                subject_table="x12_payment",
+                subject_id=p.id,
+                amount_cents=p.amount_cents,
+                paid_cents=p.amount_cents,
+                detail=literal(
+                    "the 835 does not balance; loaded with --allow-unbalanced"
+                ),
+                paid_on=p.paid_on,
+                age_from_on=p.paid_on,
+            )
         )
         .select_from(p)
         .outerjoin(payer, payer.c.payment_id == p.id)

@@ -30,11 +30,12 @@ from reconcile.classify import classify
 from reconcile.clock import Clock
 from reconcile.context import prepare_context
 from reconcile.db.locks import RunLockHeld, run_lock
-from reconcile.db.tables import ReconException, ReconRun
+from reconcile.db.tables import ReconException, ReconRun, Recoupment, Refund
 from reconcile.faults import checkpoint
 from reconcile.matching import apply_rules
 from reconcile.money import format_magnitude
 from reconcile.periods import RunWindow
+from reconcile.queues.workflow import OPEN_RECOUPMENT, OPEN_REFUND
 from reconcile.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,22 @@ def open_summary(conn: Connection, *, as_of: dt.date) -> dict[str, dict[str, Any
     }
 
 
+def _queue_summary(
+    conn: Connection, table: Any, open_statuses: frozenset[str], created: int
+) -> dict[str, Any]:
+    """``{created, open, amount}`` of a queue; amount is the open amount."""
+    count, amount = conn.execute(
+        select(func.count(), func.coalesce(func.sum(table.amount_cents), 0)).where(
+            table.status.in_(open_statuses)
+        )
+    ).one()
+    return {
+        "created": created,
+        "open": int(count),
+        "amount": format_magnitude(int(amount)),
+    }
+
+
 def _transaction(engine: Engine) -> Connection:
     options: dict[str, Any] = {"begin_immediate": True}
     if engine.dialect.name == "postgresql":
@@ -217,6 +234,8 @@ def run(
                             "updated": classified.merge.updated,
                         },
                         "pending": classified.pending,
+                        "refunds": vars(classified.refunds),
+                        "recoupments": vars(classified.recoupments),
                     }
                     summary = {
                         "run_id": run_id,
@@ -228,6 +247,15 @@ def run(
                         "status": str(RunStatus.SUCCEEDED),
                         "report": None,
                         "exceptions": open_summary(conn, as_of=window.as_of),
+                        "refunds": _queue_summary(
+                            conn, Refund, OPEN_REFUND, classified.refunds.created
+                        ),
+                        "recoupments": _queue_summary(
+                            conn,
+                            Recoupment,
+                            OPEN_RECOUPMENT,
+                            classified.recoupments.created,
+                        ),
                         "pending": classified.pending,
                     }
                     ctx.drop(conn)

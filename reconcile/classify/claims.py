@@ -59,18 +59,23 @@ from reconcile.context import RunContext
 from reconcile.db.base import CentsType, IdType
 from reconcile.db.tables import (
     ExpectedClaim,
+    PatientPayment,
     ReconException,
     ReconMatch,
+    Refund,
     X12Adjustment,
     X12ClaimPayment,
     X12Payment,
     X12ServiceLine,
 )
 from reconcile.db.temp import create_temp, drop_temp
+from reconcile.queues.workflow import OPEN_REFUND
 
 
 def _state_columns() -> list[Column[Any]]:
     """Fresh column objects of the claim state table (a Column belongs to one table)."""
+    dates = ("first_own_paid_on", "last_own_paid_on", "other_primary_last_paid_on",
+             "last_patient_paid_on")  # fmt: skip
     return [
         Column("claim_pk", IdType, primary_key=True),
         Column("claim_id", String(38), nullable=False),
@@ -80,21 +85,25 @@ def _state_columns() -> list[Column[Any]]:
         Column("submitted_on", Date, nullable=False),
         Column("expected_cents", CentsType, nullable=False),
         Column("expected_patient_cents", CentsType),
-        Column("own_count", Integer, nullable=False),
-        Column("own_paid_cents", CentsType, nullable=False),
-        Column("own_denied_count", Integer, nullable=False),
-        Column("own_reversal_count", Integer, nullable=False),
-        Column("own_patient_resp_cents", CentsType, nullable=False),
-        Column("cob_paid_cents", CentsType, nullable=False),
-        Column("other_primary_count", Integer, nullable=False),
-        Column("other_primary_paid_cents", CentsType, nullable=False),
-        Column("first_own_paid_on", Date),
-        Column("last_own_paid_on", Date),
-        Column("window_activity", Integer, nullable=False),
-        Column("reductions_cents", CentsType, nullable=False),
-        Column("denial_count", Integer, nullable=False),
+        *(Column(name, Integer, nullable=False) for name in _COUNTS),
+        *(Column(name, CentsType, nullable=False) for name in _SUMS),
+        *(Column(name, Date) for name in dates),
+        Column("other_primary_payer", String(80)),
         Column("in_scope", Boolean, nullable=False),
     ]
+
+
+#: Per-claim counts and sums over its visible 835 claim payments.
+_COUNTS = (
+    "own_count", "own_denied_count", "own_reversal_count", "own_government_count",
+    "other_primary_count", "window_activity", "denial_count",
+)  # fmt: skip
+_SUMS = (
+    "own_paid_cents", "own_patient_resp_cents", "cob_paid_cents",
+    "other_primary_paid_cents", "reductions_cents", "patient_paid_cents",
+)  # fmt: skip
+#: CLP06 filing indicators of Medicare Part A/B and Medicaid claims.
+GOVERNMENT_FILING = ("MA", "MB", "MC")
 
 
 def _claim_payments(ctx: RunContext) -> Any:
@@ -109,7 +118,9 @@ def _claim_payments(ctx: RunContext) -> Any:
             cp.status_code,
             cp.paid_cents,
             cp.patient_resp_cents,
+            cp.filing_indicator,
             p.paid_on,
+            pp.c.payer_id,
             (pp.c.payer_id == c.payer_id).label("own"),
         )
         .select_from(m)
@@ -122,137 +133,155 @@ def _claim_payments(ctx: RunContext) -> Any:
     )
 
 
+def _sum(condition: ColumnElement[bool], value: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, value), else_=literal(0))), 0)
+
+
+def _remit_state(conn: Connection, ctx: RunContext) -> Table:
+    """Per claim: what its payer and other payers paid, as of the run."""
+    window = ctx.window
+    cps = _claim_payments(ctx)
+    own, status, paid = cps.c.own, cps.c.status_code, cps.c.paid_cents
+    other_primary = ~own & status.in_(PRIMARY_STATUSES) & (paid > 0)
+    values: dict[str, ColumnElement[Any]] = {
+        "claim_pk": cps.c.claim_pk,
+        "own_count": func.count(case((own, 1))),
+        "own_denied_count": func.count(case((own & (status == DENIED_STATUS), 1))),
+        "own_reversal_count": func.count(case((own & (status == REVERSAL_STATUS), 1))),
+        "own_government_count": func.count(
+            case((own & cps.c.filing_indicator.in_(GOVERNMENT_FILING), 1))
+        ),
+        "other_primary_count": func.count(case((other_primary, 1))),
+        "window_activity": func.count(
+            case((cps.c.paid_on.between(window.first, window.last), 1))
+        ),
+        "own_paid_cents": _sum(own, paid),
+        "own_patient_resp_cents": _sum(own, func.coalesce(cps.c.patient_resp_cents, 0)),
+        "cob_paid_cents": _sum(~own & status.in_(SECONDARY_STATUSES), paid),
+        "other_primary_paid_cents": _sum(other_primary, paid),
+        "first_own_paid_on": func.min(case((own, cps.c.paid_on))),
+        "last_own_paid_on": func.max(case((own, cps.c.paid_on))),
+        "other_primary_last_paid_on": func.max(case((other_primary, cps.c.paid_on))),
+        "other_primary_payer": func.min(case((other_primary, cps.c.payer_id))),
+    }
+    table = create_temp(
+        conn,
+        "tmp_claim_remit",
+        [c for c in _state_columns() if c.name in values],
+    )
+    conn.execute(
+        insert(table).from_select(
+            list(values), select(*values.values()).group_by(cps.c.claim_pk)
+        )
+    )
+    return table
+
+
+def _patient_state(conn: Connection, ctx: RunContext) -> Table:
+    """Per claim id: what the patient paid for it, as of the run."""
+    pay = PatientPayment
+    table = create_temp(
+        conn,
+        "tmp_claim_patient",
+        [
+            Column("claim_id", String(38), primary_key=True),
+            Column("patient_paid_cents", CentsType, nullable=False),
+            Column("last_patient_paid_on", Date),
+            Column("window_activity", Integer, nullable=False),
+        ],
+    )
+    window = ctx.window
+    conn.execute(
+        insert(table).from_select(
+            [
+                "claim_id",
+                "patient_paid_cents",
+                "last_patient_paid_on",
+                "window_activity",
+            ],
+            select(
+                pay.claim_id,
+                func.sum(pay.amount_cents),
+                func.max(pay.received_on),
+                func.count(
+                    case((pay.received_on.between(window.first, window.last), 1))
+                ),
+            )
+            .where(pay.claim_id.is_not(None), pay.received_on <= ctx.as_of)
+            .group_by(pay.claim_id),
+        )
+    )
+    return table
+
+
 def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
     """Compute the state of every visible claim (see the module docstring)."""
     window = ctx.window
-    cps = _claim_payments(ctx)
-    own = cps.c.own
-    remit = create_temp(
-        conn,
-        "tmp_claim_remit",
-        [c for c in _state_columns() if c.name in ("claim_pk", *_REMIT_NAMES)],
-    )
-    zero = literal(0)
-    conn.execute(
-        insert(remit).from_select(
-            ["claim_pk", *_REMIT_NAMES],
-            select(
-                cps.c.claim_pk,
-                func.count(case((own, 1))),
-                func.coalesce(func.sum(case((own, cps.c.paid_cents), else_=zero)), 0),
-                func.count(case((own & (cps.c.status_code == DENIED_STATUS), 1))),
-                func.count(case((own & (cps.c.status_code == REVERSAL_STATUS), 1))),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (own, func.coalesce(cps.c.patient_resp_cents, 0)),
-                            else_=zero,
-                        )
-                    ),
-                    0,
-                ),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                ~own & cps.c.status_code.in_(SECONDARY_STATUSES),
-                                cps.c.paid_cents,
-                            ),
-                            else_=zero,
-                        )
-                    ),
-                    0,
-                ),
-                func.count(
-                    case(
-                        (
-                            ~own
-                            & cps.c.status_code.in_(PRIMARY_STATUSES)
-                            & (cps.c.paid_cents > 0),
-                            1,
-                        )
-                    )
-                ),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                ~own & cps.c.status_code.in_(PRIMARY_STATUSES),
-                                cps.c.paid_cents,
-                            ),
-                            else_=zero,
-                        )
-                    ),
-                    0,
-                ),
-                func.min(case((own, cps.c.paid_on))),
-                func.max(case((own, cps.c.paid_on))),
-                func.count(case((cps.c.paid_on.between(window.first, window.last), 1))),
-            ).group_by(cps.c.claim_pk),
-        )
-    )
+    remit = _remit_state(conn, ctx)
     adjustments = _adjustment_state(conn, ctx)
+    patient = _patient_state(conn, ctx)
     columns = _state_columns()
     state = create_temp(conn, "tmp_claim_state", columns)
     c = ExpectedClaim
-    open_exception = exists(
-        select(ReconException.id).where(
-            ReconException.claim_id == c.claim_id,
-            ReconException.status == ExceptionStatus.OPEN,
-        )
+    open_item = or_(
+        exists(
+            select(ReconException.id).where(
+                ReconException.claim_id == c.claim_id,
+                ReconException.status == ExceptionStatus.OPEN,
+            )
+        ),
+        exists(
+            select(Refund.id).where(
+                Refund.claim_id == c.claim_id, Refund.status.in_(OPEN_REFUND)
+            )
+        ),
     )
-    own_count = func.coalesce(remit.c.own_count, 0)
-    own_paid = func.coalesce(remit.c.own_paid_cents, 0)
-    in_scope = or_(
-        c.submitted_on.between(window.first, window.last),
-        func.coalesce(remit.c.window_activity, 0) > 0,
-        own_count == 0,
-        own_paid <= 0,
-        open_exception,
-    )
+
+    def zero(column: Any) -> ColumnElement[int]:
+        return func.coalesce(column, 0)
+
+    values: dict[str, Any] = {
+        "claim_pk": c.id,
+        "claim_id": c.claim_id,
+        "payer_id": c.payer_id,
+        "patient_account": c.patient_account,
+        "service_on": c.service_on,
+        "submitted_on": c.submitted_on,
+        "expected_cents": c.expected_cents,
+        "expected_patient_cents": c.expected_patient_cents,
+        **{name: zero(remit.c[name]) for name in _COUNTS if name in remit.c},
+        **{name: zero(remit.c[name]) for name in _SUMS if name in remit.c},
+        "window_activity": zero(remit.c.window_activity)
+        + zero(patient.c.window_activity),
+        "denial_count": zero(adjustments.c.denial_count),
+        "reductions_cents": zero(adjustments.c.reductions_cents),
+        "patient_paid_cents": zero(patient.c.patient_paid_cents),
+        "first_own_paid_on": remit.c.first_own_paid_on,
+        "last_own_paid_on": remit.c.last_own_paid_on,
+        "other_primary_last_paid_on": remit.c.other_primary_last_paid_on,
+        "last_patient_paid_on": patient.c.last_patient_paid_on,
+        "other_primary_payer": remit.c.other_primary_payer,
+        "in_scope": or_(
+            c.submitted_on.between(window.first, window.last),
+            zero(remit.c.window_activity) + zero(patient.c.window_activity) > 0,
+            zero(remit.c.own_count) == 0,
+            zero(remit.c.own_paid_cents) <= 0,
+            open_item,
+        ),
+    }
     conn.execute(
         insert(state).from_select(
-            [col.name for col in columns],
-            select(
-                c.id,
-                c.claim_id,
-                c.payer_id,
-                c.patient_account,
-                c.service_on,
-                c.submitted_on,
-                c.expected_cents,
-                c.expected_patient_cents,
-                own_count,
-                own_paid,
-                func.coalesce(remit.c.own_denied_count, 0),
-                func.coalesce(remit.c.own_reversal_count, 0),
-                func.coalesce(remit.c.own_patient_resp_cents, 0),
-                func.coalesce(remit.c.cob_paid_cents, 0),
-                func.coalesce(remit.c.other_primary_count, 0),
-                func.coalesce(remit.c.other_primary_paid_cents, 0),
-                remit.c.first_own_paid_on,
-                remit.c.last_own_paid_on,
-                func.coalesce(remit.c.window_activity, 0),
-                func.coalesce(adjustments.c.reductions_cents, 0),
-                func.coalesce(adjustments.c.denial_count, 0),
-                in_scope,
-            )
+            list(values),
+            select(*values.values())
             .select_from(c)
             .outerjoin(remit, remit.c.claim_pk == c.id)
             .outerjoin(adjustments, adjustments.c.claim_pk == c.id)
+            .outerjoin(patient, patient.c.claim_id == c.claim_id)
             .where(c.submitted_on <= ctx.as_of),
         )
     )
-    drop_temp(conn, remit, adjustments)
+    drop_temp(conn, remit, adjustments, patient)
     return state
-
-
-_REMIT_NAMES = [
-    "own_count", "own_paid_cents", "own_denied_count", "own_reversal_count",
-    "own_patient_resp_cents", "cob_paid_cents", "other_primary_count",
-    "other_primary_paid_cents", "first_own_paid_on", "last_own_paid_on",
-    "window_activity",
-]  # fmt: skip
 
 
 def _adjustment_state(conn: Connection, ctx: RunContext) -> Table:

@@ -67,6 +67,8 @@ RECOUPMENT: dict[str, Transition] = {
         _t("defer", {C.NOTICED}, C.PENDING, person=False),
         _t("offset", {C.NOTICED, C.PENDING}, C.OFFSET, person=False),
         _t("acknowledge", {C.REPAID}, C.CLOSED, person=False),
+        # The run: the money came back (a correction re-paid what a reversal took).
+        _t("settle", {C.NOTICED, C.PENDING, C.OFFSET}, C.CLOSED, person=False),
     )
 }
 OPEN_RECOUPMENT = frozenset(set(C) - {C.CLOSED})

@@ -25,7 +25,13 @@ from rich.status import Status
 from sqlalchemy import Engine, exc
 
 from reconcile import __version__, pipeline, views
-from reconcile.categories import ExceptionKind, ExceptionStatus, RunTrigger
+from reconcile.categories import (
+    ExceptionKind,
+    ExceptionStatus,
+    RecoupmentStatus,
+    RefundStatus,
+    RunTrigger,
+)
 from reconcile.clock import Clock, SystemClock, local_date
 from reconcile.db.engine import (
     DatabaseUnavailableError,
@@ -39,7 +45,15 @@ from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.kinds import KINDS
 from reconcile.logs import configure_logging
+from reconcile.money import AmountFormatError, parse_amount
 from reconcile.periods import DateFormatError, RunWindow, parse_iso_date
+from reconcile.queues import (
+    recoupment_action,
+    refund_action,
+    suspend_refund,
+    verify_chain,
+)
+from reconcile.queues.notices import add_notice
 from reconcile.settings import Settings, load_settings
 
 log = logging.getLogger("reconcile.cli")
@@ -502,3 +516,289 @@ def exceptions_list(
             f"{row['id']:>7}  {row['kind']:<24} {row['claim_id'] or '':<20} "
             f"{row['payer_id'] or '':<12} {amount:>12} {age:>5}  {row['status']}"
         )
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def _money_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> int | None:
+    """Click callback: dollars (12.34) as cents; a bad amount is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except AmountFormatError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def _write(app: App) -> Any:
+    """A write transaction that holds SQLite's write lock from the start."""
+    return app.engine().connect().execution_options(begin_immediate=True)
+
+
+def _print_rows(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]
+) -> None:
+    click.echo("  ".join(f"{title:<{width}}" for title, _, width in columns).rstrip())
+    for row in rows:
+        cells = []
+        for _, key, width in columns:
+            value = row.get(key)
+            text = "" if value is None else str(value)
+            if key == "amount":
+                text = f"{Decimal(text):,.2f}"
+                cells.append(f"{text:>{width}}")
+            else:
+                cells.append(f"{text:<{width}}")
+        click.echo("  ".join(cells).rstrip())
+
+
+BY = click.option(
+    "--by", "actor", required=True, help="Who decides (name or initials)."
+)
+
+
+@main.group(cls=_Group)
+def refunds() -> None:
+    """The refund queue: overpayments the practice owes back, by due date."""
+
+
+@refunds.command("list")
+@click.option("--status", type=click.Choice([str(s) for s in RefundStatus]))
+@click.option(
+    "--due-before", metavar="DATE", callback=iso_date, help="Only those due before."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile refunds list --due-before 2024-05-01 --json")
+@pass_app
+def refunds_list(
+    app: App, *, status: str | None, due_before: dt.date | None, as_json: bool
+) -> None:
+    """List refunds (default: every open one), soonest due first."""
+    with app.engine().connect() as conn:
+        rows = views.list_refunds(conn, status=status, due_before=due_before)
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("No refunds match.")
+    else:
+        _print_rows(
+            rows,
+            [("id", "id", 6), ("reason", "reason", 18), ("status", "status", 9),
+             ("payee", "payee", 7), ("claim", "claim_id", 16),
+             ("payer/account", "payer_id", 14), ("amount", "amount", 12),
+             ("due", "due_on", 10)],
+        )  # fmt: skip
+
+
+def _refund(app: App, refund_id: int, action: str, actor: str, **kw: Any) -> None:
+    with _write(app) as conn, conn.begin():
+        status = refund_action(
+            conn, refund_id=refund_id, action=action, actor=actor,
+            at=app.clock.now(), **kw,
+        )  # fmt: skip
+    click.echo(f"Refund {refund_id} is now {status}.")
+
+
+@refunds.command("approve")
+@click.argument("refund_id", type=int)
+@BY
+@command_help("reconcile refunds approve 12 --by ann")
+@pass_app
+def refunds_approve(app: App, *, refund_id: int, actor: str) -> None:
+    """Approve a queued refund."""
+    _refund(app, refund_id, "approve", actor)
+
+
+@refunds.command("issue")
+@click.argument("refund_id", type=int)
+@click.option("--reference", required=True, help="Check number or EFT trace.")
+@BY
+@command_help("reconcile refunds issue 12 --reference CHK-10442 --by ann")
+@pass_app
+def refunds_issue(app: App, *, refund_id: int, reference: str, actor: str) -> None:
+    """Record that an approved refund was sent (check or EFT)."""
+    _refund(app, refund_id, "issue", actor, reference=reference)
+
+
+@refunds.command("close")
+@click.argument("refund_id", type=int)
+@BY
+@command_help("reconcile refunds close 12 --by ann")
+@pass_app
+def refunds_close(app: App, *, refund_id: int, actor: str) -> None:
+    """Close an issued refund (patient refunds, which no 835 acknowledges)."""
+    _refund(app, refund_id, "close", actor)
+
+
+@refunds.command("cancel")
+@click.argument("refund_id", type=int)
+@click.option("--reason", required=True, help="Why it is not refunded.")
+@BY
+@command_help('reconcile refunds cancel 12 --reason "payer corrected it" --by ann')
+@pass_app
+def refunds_cancel(app: App, *, refund_id: int, reason: str, actor: str) -> None:
+    """Cancel a queued or approved refund."""
+    _refund(app, refund_id, "cancel", actor, reason=reason)
+
+
+@refunds.command("suspend")
+@click.argument("refund_id", type=int)
+@click.option("--until", metavar="DATE", required=True, callback=iso_date)
+@click.option("--reason", required=True, help="The investigation under way.")
+@BY
+@command_help(
+    'reconcile refunds suspend 12 --until 2024-09-01 --reason "audit" --by ann'
+)
+@pass_app
+def refunds_suspend(
+    app: App, *, refund_id: int, until: dt.date, reason: str, actor: str
+) -> None:
+    """Suspend a Medicare/Medicaid refund's 60 days for an investigation (≤180 days)."""
+    with _write(app) as conn, conn.begin():
+        due = suspend_refund(
+            conn, refund_id=refund_id, until=until, reason=reason, actor=actor,
+            at=app.clock.now(), settings=app.settings,
+        )  # fmt: skip
+    click.echo(f"Refund {refund_id} is suspended until {until}; now due on {due}.")
+
+
+@main.group(cls=_Group)
+def recoupments() -> None:
+    """The recoupment queue: what payers take back, with deadlines and rights."""
+
+
+@recoupments.command("list")
+@click.option("--status", type=click.Choice([str(s) for s in RecoupmentStatus]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile recoupments list --status offset --json")
+@pass_app
+def recoupments_list(app: App, *, status: str | None, as_json: bool) -> None:
+    """List recoupments (default: every open one), soonest deadline first."""
+    with app.engine().connect() as conn:
+        rows = views.list_recoupments(conn, status=status)
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("No recoupments match.")
+    else:
+        _print_rows(
+            rows,
+            [("id", "id", 6), ("status", "status", 9), ("claim", "claim_id", 16),
+             ("payer", "payer_id", 10), ("amount", "amount", 12),
+             ("respond by", "response_due_on", 10), ("look-back", "lookback", 10)],
+        )  # fmt: skip
+
+
+@recoupments.command("add")
+@click.option("--payer", "payer_id", required=True, help="The practice's payer code.")
+@click.option("--claim", "claim_id", help="The claim the notice names.")
+@click.option("--amount", required=True, callback=_money_option, help="Dollars.")
+@click.option(
+    "--notice-date", "notice_on", metavar="DATE", required=True, callback=iso_date
+)
+@click.option("--reference", help="The letter's reference (FCN), as 835s will cite it.")
+@BY
+@command_help(
+    "reconcile recoupments add --payer AETNA --claim C1001 --amount 120.00 "
+    "--notice-date 2024-03-01 --reference FCN123 --by ann"
+)
+@pass_app
+def recoupments_add(
+    app: App,
+    *,
+    payer_id: str,
+    claim_id: str | None,
+    amount: int,
+    notice_on: dt.date,
+    reference: str | None,
+    actor: str,
+) -> None:
+    """Record a payer's notice of intent to recoup (before money moves)."""
+    with _write(app) as conn, conn.begin():
+        new_id = add_notice(
+            conn, settings=app.settings, payer_id=payer_id, claim_id=claim_id,
+            amount_cents=amount, notice_on=notice_on, reference=reference,
+            actor=actor, at=app.clock.now(),
+        )  # fmt: skip
+        row = views.list_recoupments(conn, status="noticed")
+    due = next((r["response_due_on"] for r in row if r["id"] == new_id), None)
+    click.echo(f"Recorded recoupment {new_id} (noticed); respond by {due}.")
+
+
+def _recoupment(app: App, item: int, action: str, actor: str, **kw: Any) -> None:
+    with _write(app) as conn, conn.begin():
+        status = recoupment_action(
+            conn, recoupment_id=item, action=action, actor=actor,
+            at=app.clock.now(), **kw,
+        )  # fmt: skip
+    click.echo(f"Recoupment {item} is now {status}.")
+
+
+@recoupments.command("dispute")
+@click.argument("recoupment_id", type=int)
+@click.option("--reason", required=True, help="Why the practice disputes it.")
+@BY
+@command_help('reconcile recoupments dispute 7 --reason "outside look-back" --by ann')
+@pass_app
+def recoupments_dispute(
+    app: App, *, recoupment_id: int, reason: str, actor: str
+) -> None:
+    """Dispute a recoupment (appeal, redetermination)."""
+    _recoupment(app, recoupment_id, "dispute", actor, reason=reason)
+
+
+@recoupments.command("accept")
+@click.argument("recoupment_id", type=int)
+@BY
+@command_help("reconcile recoupments accept 7 --by ann")
+@pass_app
+def recoupments_accept(app: App, *, recoupment_id: int, actor: str) -> None:
+    """Accept a recoupment as right."""
+    _recoupment(app, recoupment_id, "accept", actor)
+
+
+@recoupments.command("repay")
+@click.argument("recoupment_id", type=int)
+@click.option("--reference", required=True, help="Check number sent to the payer.")
+@BY
+@command_help("reconcile recoupments repay 7 --reference CHK-2210 --by ann")
+@pass_app
+def recoupments_repay(
+    app: App, *, recoupment_id: int, reference: str, actor: str
+) -> None:
+    """Record that the practice repaid by check instead of an offset."""
+    _recoupment(app, recoupment_id, "repay", actor, reference=reference)
+
+
+@recoupments.command("close")
+@click.argument("recoupment_id", type=int)
+@BY
+@command_help("reconcile recoupments close 7 --by ann")
+@pass_app
+def recoupments_close(app: App, *, recoupment_id: int, actor: str) -> None:
+    """Close a recoupment that needs nothing more."""
+    _recoupment(app, recoupment_id, "close", actor)
+
+
+@main.group(cls=_Group)
+def audit() -> None:
+    """The audit log of every change to exceptions, refunds and recoupments."""
+
+
+@audit.command("verify")
+@command_help("reconcile audit verify")
+@pass_app
+def audit_verify(app: App) -> None:
+    """Check the audit log is complete and unaltered (exit 1 if not)."""
+    with app.engine().connect() as conn:
+        report = verify_chain(conn)
+    if report.ok:
+        click.echo(f"The audit log is intact: {report.events} events.")
+        return
+    click.echo(f"The audit log was altered ({report.events} events read):", err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)

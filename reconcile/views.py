@@ -10,9 +10,10 @@ from sqlalchemy import Connection, or_, select
 
 from reconcile.categories import ExceptionStatus, RunStatus
 from reconcile.codes import describe_adjustments
-from reconcile.db.tables import ReconException, ReconRun
+from reconcile.db.tables import ReconException, ReconRun, Recoupment, Refund
 from reconcile.errors import ReconcileError
 from reconcile.money import format_dollars, format_magnitude
+from reconcile.queues.workflow import OPEN_RECOUPMENT, OPEN_REFUND
 
 
 class NotFoundError(ReconcileError):
@@ -147,3 +148,78 @@ def list_exceptions(
         query = query.where(e.kind == kind)
     rows = conn.execute(query.order_by(e.kind, e.id)).all()
     return [exception_view(row, as_of=as_of) for row in rows]
+
+
+def refund_view(row: Any) -> dict[str, Any]:
+    """One refund as its JSON object."""
+    return {
+        "id": row.id,
+        "fingerprint": row.fingerprint,
+        "reason": str(row.reason),
+        "status": str(row.status),
+        "payee": str(row.payee_kind),
+        "claim_id": row.claim_id,
+        "payer_id": row.payer_id,
+        "patient_account": row.patient_account,
+        "amount": format_magnitude(row.amount_cents),
+        "identified_on": _iso(row.identified_on),
+        "due_on": _iso(row.due_on),
+        "due_rule": row.due_rule,
+        "suspended_until": _iso(row.suspended_until),
+        "reference": row.reference,
+        "cancel_reason": row.cancel_reason,
+        "exception_id": row.exception_id,
+    }
+
+
+def list_refunds(
+    conn: Connection, *, status: str | None = None, due_before: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Refunds by due date (default: every open one)."""
+    f = Refund
+    query = select(f.__table__)
+    if status is not None:
+        query = query.where(f.status == status)
+    else:
+        query = query.where(f.status.in_(OPEN_REFUND))
+    if due_before is not None:
+        query = query.where(f.due_on < due_before)
+    rows = conn.execute(query.order_by(f.due_on, f.id)).all()
+    return [refund_view(row) for row in rows]
+
+
+def recoupment_view(row: Any) -> dict[str, Any]:
+    """One recoupment as its JSON object."""
+    return {
+        "id": row.id,
+        "fingerprint": row.fingerprint,
+        "reason": str(row.reason),
+        "status": str(row.status),
+        "claim_id": row.claim_id,
+        "payer_id": row.payer_id,
+        "amount": format_magnitude(row.amount_cents),
+        "original_paid_on": _iso(row.original_paid_on),
+        "original_identified": row.original_identified,
+        "identified_on": _iso(row.identified_on),
+        "notice_on": _iso(row.notice_on),
+        "offset_on": _iso(row.offset_on),
+        "offset_trace": row.offset_trace,
+        "reference": row.reference,
+        "response_due_on": _iso(row.response_due_on),
+        "lookback": row.lookback_status,
+        "lookback_note": row.lookback_note,
+    }
+
+
+def list_recoupments(
+    conn: Connection, *, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Recoupments by response deadline (default: every open one)."""
+    r = Recoupment
+    query = select(r.__table__)
+    if status is not None:
+        query = query.where(r.status == status)
+    else:
+        query = query.where(r.status.in_(OPEN_RECOUPMENT))
+    rows = conn.execute(query.order_by(r.response_due_on, r.id)).all()
+    return [recoupment_view(row) for row in rows]

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from reconcile.categories import AuditEntity, Decision, ExceptionStatus
+from reconcile.categories import AuditEntity, Decision, ExceptionStatus, PayeeKind
 from reconcile.db.tables import ReconException, Recoupment, Refund
 from reconcile.errors import ReconcileError
 from reconcile.queues.audit import Event, append_events
+from reconcile.queues.rules import refund_due
 from reconcile.queues.workflow import (
     RECOUPMENT,
     REFUND,
@@ -21,6 +22,7 @@ from reconcile.queues.workflow import (
     exception_refusal,
     refusal,
 )
+from reconcile.settings import Settings
 
 
 class UnknownItemError(ReconcileError):
@@ -125,17 +127,18 @@ def suspend_refund(
     reason: str,
     actor: str,
     at: dt.datetime,
-    max_days: int,
-) -> None:
-    """Record an investigation suspension of a refund's 60-day clock.
+    settings: Settings,
+) -> dt.date:
+    """Record an investigation suspension of a Medicare/Medicaid refund's 60 days.
 
-    The suspension may last at most ``max_days`` from the identified date (the CY2025
-    rule allows up to 180 days for a timely, good-faith investigation).
+    The clock stops while the overpayment is investigated in good faith, for at most
+    ``[refunds] max_suspension_days`` (180) from identification; the refund is then
+    due 60 days after the suspension ends. Returns the new due date.
 
     Raises:
         UnknownItemError: no such refund.
-        TransitionRefused: the refund is not queued or approved, the date is before
-            the identified date or beyond the limit, or no reason was given.
+        TransitionRefused: not a queued or approved Medicare/Medicaid refund, the date
+            is before identification or beyond the limit, or no reason was given.
     """
     row = _locked_row(conn, Refund, refund_id, "refund")
     status = str(row.status)
@@ -144,18 +147,34 @@ def suspend_refund(
             f"refund {refund_id} is {status}; only a queued or approved refund "
             "can be suspended"
         )
+    if not str(row.due_rule).startswith("medicare_medicaid"):
+        raise TransitionRefused(
+            f"refund {refund_id} is not a Medicare or Medicaid overpayment; only those "
+            "have a 60-day clock to suspend"
+        )
     if not reason:
         raise TransitionRefused("a suspension needs a --reason")
+    max_days = settings.refunds.max_suspension_days
     limit = row.identified_on + dt.timedelta(days=max_days)
     if not row.identified_on <= until <= limit:
         raise TransitionRefused(
             f"a suspension of refund {refund_id} must end between {row.identified_on} "
             f"and {limit} ({max_days} days after it was identified)"
         )
+    due = refund_due(
+        settings=settings, payee_kind=PayeeKind(row.payee_kind),
+        identified_on=row.identified_on, government=True, suspended_until=until,
+    )  # fmt: skip
     conn.execute(
         update(Refund)
         .where(Refund.id == refund_id)
-        .values(suspended_until=until, suspension_reason=reason, updated_at=at)
+        .values(
+            suspended_until=until,
+            suspension_reason=reason,
+            due_on=due.due_on,
+            due_rule=due.rule,
+            updated_at=at,
+        )
     )
     append_events(
         conn,
@@ -163,10 +182,13 @@ def suspend_refund(
             Event(
                 entity=AuditEntity.REFUND, entity_id=refund_id, action="suspend",
                 actor=actor, occurred_at=at, from_status=status, to_status=status,
-                reason=reason, details={"suspended_until": until.isoformat()},
+                reason=reason,
+                details={"suspended_until": until.isoformat(),
+                         "due_on": due.due_on.isoformat()},
             )
         ],
     )  # fmt: skip
+    return due.due_on
 
 
 def recoupment_action(

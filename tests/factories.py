@@ -335,6 +335,7 @@ def make_refund(
     amount_cents: int = 1_000,
     identified_on: dt.date = dt.date(2024, 3, 1),
     claim_id: str = "C1",
+    due_rule: str = "default",
 ) -> int:
     return _insert(
         conn,
@@ -344,7 +345,7 @@ def make_refund(
             "reason": RefundReason.OVERPAID, "status": status,
             "payee_kind": PayeeKind.PAYER, "claim_id": claim_id, "payer_id": "AETNA",
             "amount_cents": amount_cents, "identified_on": identified_on,
-            "due_on": identified_on + dt.timedelta(days=60), "due_rule": "default",
+            "due_on": identified_on + dt.timedelta(days=60), "due_rule": due_rule,
             "details": {}, "created_at": NOW, "updated_at": NOW,
         },
     )  # fmt: skip

@@ -20,6 +20,7 @@ from reconcile.queues import (
     suspend_refund,
     verify_chain,
 )
+from reconcile.settings import Settings
 from tests.factories import (
     make_exception,
     make_recoupment,
@@ -120,18 +121,26 @@ class TestRefundWorkflow:
     def test_suspension_limits(self, fresh_engine: Engine) -> None:
         """A suspension ends within 180 days of identification and needs a reason."""
         with fresh_engine.begin() as conn:
-            refund = make_refund(conn, identified_on=dt.date(2024, 3, 1))
+            refund = make_refund(
+                conn, identified_on=dt.date(2024, 3, 1), due_rule="medicare_medicaid"
+            )
             with pytest.raises(TransitionRefused, match="must end between"):
                 suspend_refund(
                     conn, refund_id=refund, until=dt.date(2024, 9, 1), reason="audit",
-                    actor="a", at=AT, max_days=180,
+                    actor="a", at=AT, settings=Settings(),
                 )  # fmt: skip
-            suspend_refund(
+            with pytest.raises(TransitionRefused, match="needs a --reason"):
+                suspend_refund(
+                    conn, refund_id=refund, until=dt.date(2024, 8, 28), reason="",
+                    actor="a", at=AT, settings=Settings(),
+                )  # fmt: skip
+            due = suspend_refund(
                 conn, refund_id=refund, until=dt.date(2024, 8, 28), reason="audit",
-                actor="a", at=AT, max_days=180,
+                actor="a", at=AT, settings=Settings(),
             )  # fmt: skip
-            until = conn.execute(select(Refund.suspended_until)).scalar_one()
-            assert until == dt.date(2024, 8, 28)
+            row = conn.execute(select(Refund.suspended_until, Refund.due_on)).one()
+            assert tuple(row) == (dt.date(2024, 8, 28), dt.date(2024, 10, 27))
+            assert due == dt.date(2024, 10, 27)
 
 
 class TestRecoupmentWorkflow:

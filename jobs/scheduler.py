@@ -155,8 +155,9 @@ class NightlyService:
 
     def next_time(self) -> str:
         """The next regular fire time, in the schedule's time zone."""
-        fire = self.trigger.get_next_fire_time(None, self.clock.now())
-        return _local(fire, self.trigger) if fire else "never"
+        return _local(
+            self.trigger.get_next_fire_time(None, self.clock.now()), self.trigger
+        )
 
 
 def _local(instant: dt.datetime, trigger: DailyTrigger) -> str:
@@ -196,7 +197,7 @@ def build_scheduler(
     now = clock.now()
     options: dict[str, Any] = {}
     last = last_fire_time(trigger, now=now)
-    if last is not None and now - last <= grace:
+    if now - last <= grace:
         options["next_run_time"] = last
         log.info(
             "the nightly time %s passed %s ago, within misfire_grace_minutes: "

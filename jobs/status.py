@@ -67,7 +67,7 @@ def status_report(
         "today": today.isoformat(),
         "last_successful_day": last.isoformat() if last else None,
         "pending": pending,
-        "next_run": fire.astimezone(trigger.zone).isoformat() if fire else None,
+        "next_run": fire.astimezone(trigger.zone).isoformat(),
         "schedule": {
             "time": settings.schedule.time,
             "time_zone": trigger.zone.key,

@@ -590,14 +590,11 @@ def _print_status(report: dict[str, Any]) -> None:
             days += f"; will skip {skip['from']} to {skip['to']}"
         line("Not yet run", days)
     schedule = report["schedule"]
-    next_run = "never"
-    if report["next_run"]:
-        zone = ZoneInfo(schedule["time_zone"])
-        at = dt.datetime.fromisoformat(report["next_run"]).astimezone(zone)
-        next_run = f"{at:%Y-%m-%d %H:%M %Z}"
+    zone = ZoneInfo(schedule["time_zone"])
+    at = dt.datetime.fromisoformat(report["next_run"]).astimezone(zone)
     line(
         "Next scheduled run",
-        f"{next_run} (daily at {schedule['time']} {schedule['time_zone']})",
+        f"{at:%Y-%m-%d %H:%M %Z} (daily at {schedule['time']} {schedule['time_zone']})",
     )
     for label, key in (("Run lock", "lock"), ("Nightly pass", "nightly_pass")):
         holder = report[key]

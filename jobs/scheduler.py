@@ -102,15 +102,19 @@ class NightlyService:
         log.)
         """
         try:
+            self._pass(attempt)
+        except StopRequested:
+            # The signal handler asked the scheduler to stop; the pass logged the run.
+            return
+
+    def _pass(self, attempt: int) -> None:
+        try:
             run_pass(
                 engine=self.engine,
                 settings=self.settings,
                 clock=self.clock,
                 runner=self.runner,
             )
-        except StopRequested:
-            # The signal handler asked the scheduler to stop; the pass logged the run.
-            return
         except RunLockHeld as held:
             log.warning(
                 "nightly pass not run: %s; waiting for the next time, %s",

@@ -13,6 +13,8 @@ from sqlalchemy import Engine, select
 
 from jobs.nightly import NightlyRunFailed, run_nightly, run_pass
 from reconcile import pipeline
+from reconcile.categories import RunStatus
+from reconcile.classify import classify as classify_stage
 from reconcile.clock import FixedClock
 from reconcile.db.locks import NightlyLockHeld, RunLockHeld, nightly_lock, run_lock
 from reconcile.db.tables import ReconRun
@@ -71,7 +73,7 @@ def failing_classify(
 ) -> list[int]:
     """Make the pipeline's classify stage raise on the given (1-based) calls."""
     calls: list[int] = []
-    real = pipeline.classify
+    real = classify_stage
 
     def classify(conn: Any, ctx: Any) -> Any:
         calls.append(len(calls) + 1)
@@ -151,13 +153,8 @@ class TestCatchUp:
         """Only succeeded runs move the watermark."""
         seed_watermark(fresh_engine, TODAY - 4 * DAY)
         with fresh_engine.begin() as conn:
-            for status in ("failed", "abandoned", "running"):
-                make_run(
-                    conn,
-                    first=TODAY - 3 * DAY,
-                    last=TODAY - DAY,
-                    status=status,  # type: ignore[arg-type]
-                )
+            for status in (RunStatus.FAILED, RunStatus.ABANDONED, RunStatus.RUNNING):
+                make_run(conn, first=TODAY - 3 * DAY, last=TODAY - DAY, status=status)
         run_pass(engine=fresh_engine, settings=Settings(), clock=CLOCK)
         assert nightly_days(fresh_engine) == days(TODAY - 3 * DAY, TODAY - DAY)
 

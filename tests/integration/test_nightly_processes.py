@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -113,6 +114,10 @@ def succeeded_nightly(engine: Engine) -> list[dt.date]:
         for first, _, trigger, status in records(engine)
         if trigger == "nightly" and status == "succeeded"
     ]
+
+
+def ran(engine: Engine, day: dt.date) -> bool:
+    return day in succeeded_nightly(engine)
 
 
 def practice_today() -> dt.date:
@@ -243,7 +248,7 @@ class TestSigterm:
 
         for target, target_engine in ((url, engine), (reference_url, reference)):
             restarted = Process(tmp_path, target, "scheduler", config=config)
-            wait_for(lambda e=target_engine: day in succeeded_nightly(e))  # type: ignore[misc]
+            wait_for(partial(ran, target_engine, day))
             restarted.signal(signal.SIGTERM)
             code, _, err = restarted.finish(timeout=30)
             assert code == 0, err

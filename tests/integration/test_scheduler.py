@@ -27,6 +27,7 @@ from jobs.scheduler import (
 from jobs.signals import StopRequested
 from jobs.trigger import nightly_trigger
 from reconcile import pipeline
+from reconcile.classify import classify as classify_stage
 from reconcile.clock import FixedClock, SystemClock
 from reconcile.db.engine import make_engine
 from reconcile.db.locks import run_lock
@@ -74,8 +75,9 @@ class TestJobOptions:
                 90 * 60,
             )
             assert [j.id for j in scheduler.get_jobs()] == [NIGHTLY_JOB_ID]
-            store = scheduler._lookup_jobstore("default")
-            assert type(store) is MemoryJobStore
+            # No public accessor lists job stores; the one store must be in memory.
+            assert list(scheduler._jobstores) == ["default"]
+            assert type(scheduler._jobstores["default"]) is MemoryJobStore
             assert str(job.trigger) == f"daily at 06:00 {NY}"
 
     def test_started_within_the_grace_catches_up_at_once(
@@ -204,7 +206,7 @@ class TestRunningScheduler:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Start-up catch-up fails, the one-shot retry job runs it again: succeeded."""
-        real = pipeline.classify
+        real = classify_stage
         calls: list[int] = []
 
         def classify(conn: Any, ctx: Any) -> Any:

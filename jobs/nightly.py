@@ -115,45 +115,68 @@ def run_pass(
     Raises:
         NightlyLockHeld: another process is running a nightly pass.
         RunLockHeld: another run (a manual one) holds the run lock; later days wait.
-        NightlyRunFailed: a day's run failed (recorded ``failed``); later days wait.
+        NightlyRunFailed: a day's run failed (recorded ``failed``; later days wait),
+            or the database failed outside a run (taking the lock, reading the
+            watermark).
         StopRequested: a stop signal arrived; the run in progress was rolled back.
     """
     today = today or practice_today(settings=settings, clock=clock)
-    with nightly_lock(engine, at=clock.now()):
-        try:
-            with engine.connect() as conn:
-                last = views.last_successful_day(conn)
-        except Exception as error:
-            raise NightlyRunFailed(day=None, error=error) from error
-        plan = plan_catch_up(
-            last_successful=last,
-            today=today,
-            max_catch_up_days=settings.schedule.max_catch_up_days,
-        )
-        _log_plan(plan, last)
-        runs: list[DayRun] = []
-        for index, day in enumerate(plan.days):
-            try:
-                done = _run_day(
-                    engine=engine,
-                    settings=settings,
-                    clock=clock,
-                    runner=runner,
-                    day=day,
-                    skipped=plan.skipped if index == 0 else None,
-                )
-            except NightlyRunFailed as failed:
-                failed.completed = tuple(runs)
-                failed.skipped = plan.skipped
-                raise
-            runs.append(done)
-    if runs:
+    try:
+        with nightly_lock(engine, at=clock.now()):
+            result = _catch_up(
+                engine=engine,
+                settings=settings,
+                clock=clock,
+                today=today,
+                runner=runner,
+            )
+    except ReconcileError:
+        raise
+    except Exception as error:  # the database failed outside a run: lock, watermark
+        raise NightlyRunFailed(day=None, error=error) from error
+    if result.runs:
         log.info(
             "nightly pass done: %d day(s) run, last successful day now %s",
-            len(runs),
-            runs[-1].day,
-            extra={"event": "nightly_done", "days": len(runs)},
+            len(result.runs),
+            result.runs[-1].day,
+            extra={"event": "nightly_done", "days": len(result.runs)},
         )
+    return result
+
+
+def _catch_up(
+    *,
+    engine: Engine,
+    settings: Settings,
+    clock: Clock,
+    today: dt.date,
+    runner: Runner,
+) -> PassResult:
+    """Plan from the watermark and run the days; the caller holds the nightly lock."""
+    with engine.connect() as conn:
+        last = views.last_successful_day(conn)
+    plan = plan_catch_up(
+        last_successful=last,
+        today=today,
+        max_catch_up_days=settings.schedule.max_catch_up_days,
+    )
+    _log_plan(plan, last)
+    runs: list[DayRun] = []
+    for index, day in enumerate(plan.days):
+        try:
+            done = _run_day(
+                engine=engine,
+                settings=settings,
+                clock=clock,
+                runner=runner,
+                day=day,
+                skipped=plan.skipped if index == 0 else None,
+            )
+        except NightlyRunFailed as failed:
+            failed.completed = tuple(runs)
+            failed.skipped = plan.skipped
+            raise
+        runs.append(done)
     return PassResult(today=today, last_successful=last, plan=plan, runs=tuple(runs))
 
 

@@ -16,6 +16,7 @@ from reconcile import pipeline
 from reconcile.categories import RunStatus
 from reconcile.classify import classify as classify_stage
 from reconcile.clock import FixedClock
+from reconcile.db.engine import make_engine
 from reconcile.db.locks import NightlyLockHeld, RunLockHeld, nightly_lock, run_lock
 from reconcile.db.tables import ReconRun
 from reconcile.periods import RunWindow
@@ -268,6 +269,16 @@ class TestFailure:
         assert nightly_days(fresh_engine, "failed") == [TODAY - DAY] * 3
         assert nightly_days(fresh_engine) == []
         assert any("attempt 3 of 3, giving up" in m for m in caplog.messages)
+
+    def test_a_database_failure_outside_a_run_is_retried(self, tmp_path: Any) -> None:
+        """Cannot even take the nightly lock: retried like a failed run, then raised."""
+        engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'r.db'}")
+        slept: list[float] = []
+        with pytest.raises(NightlyRunFailed, match="the nightly pass failed"):
+            run_nightly(
+                engine=engine, settings=Settings(), clock=CLOCK, sleep=slept.append
+            )
+        assert slept == [900, 900]
 
     def test_completed_days_of_failed_attempts_are_kept(
         self, fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch

@@ -14,16 +14,19 @@ import inspect
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 from rich.status import Status
 from sqlalchemy import Engine, exc
 
+import jobs
 from reconcile import __version__, pipeline, views
 from reconcile.categories import (
     ExceptionKind,
@@ -802,3 +805,161 @@ def audit_verify(app: App) -> None:
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)
     sys.exit(1)
+
+
+# --------------------------------------------------------------------------- nightly
+
+
+@main.command("nightly")
+@click.option(
+    "--today",
+    metavar="DATE",
+    callback=iso_date,
+    help="The practice's today (default: the clock); days up to the day before run.",
+)
+@command_help("reconcile nightly --today 2024-03-06")
+@pass_app
+def nightly_command(app: App, *, today: dt.date | None) -> None:
+    """Catch up once: one run per day after the last successful day, up to yesterday.
+
+    This is what the scheduler runs at [schedule] time; use it from cron or a systemd
+    timer instead of `reconcile scheduler`. With no run yet only yesterday runs; when
+    more than [schedule] max_catch_up_days were missed, the most recent days run and
+    the older ones are recorded as skipped. A failed day is retried ([schedule]
+    retry_attempts, retry_delay_minutes apart). Exit 0 when every due day ran (or
+    none was due); 1 when a day still failed, another run holds the lock, or SIGTERM
+    stopped it.
+    """
+    engine, settings = app.engine(), app.settings
+    with jobs.stop_on_signals():
+        outcome = jobs.run_nightly(
+            engine=engine,
+            settings=settings,
+            clock=app.clock,
+            today=today,
+            sleep=time.sleep,
+        )
+    if outcome.skipped:
+        first, last = outcome.skipped
+        most = settings.schedule.max_catch_up_days
+        click.echo(
+            f"Skipped {first} to {last}: more than {most} days were missed. To "
+            f"reconcile them: reconcile run --from {first} --to {last}"
+        )
+    for done in outcome.runs:
+        found = sum(f["count"] for f in (done.summary.get("exceptions") or {}).values())
+        click.echo(
+            f"Run {done.run_id} succeeded for {done.day}: {found} open exceptions."
+        )
+    if not outcome.runs:
+        since = outcome.last_successful or "none yet"
+        click.echo(f"Nothing to do: the last successful day is {since}.")
+
+
+@main.command("scheduler")
+@command_help("reconcile --log-format json scheduler")
+@pass_app
+def scheduler_command(app: App) -> None:
+    """Run the nightly job every day at [schedule] time until SIGTERM or Ctrl-C.
+
+    Each time it does what `reconcile nightly` does. Started after today's time
+    (within [schedule] misfire_grace_minutes) it catches up at once. Another process
+    holding the run lock is logged and left to the next day; a failed pass is retried.
+    On SIGTERM or SIGINT a run in progress is rolled back (the next pass redoes its
+    day) and the scheduler exits 0.
+    """
+    jobs.serve(engine=app.engine(), settings=app.settings, clock=app.clock)
+
+
+def _dollars(amount: str) -> str:
+    return f"{Decimal(amount):,.2f}"
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    """The status document as labelled lines."""
+
+    def line(label: str, text: str) -> None:
+        click.echo(f"{label:<22}{text}")
+
+    line("Last successful day", report["last_successful_day"] or "none yet")
+    pending = report["pending"]
+    if pending:
+        days = f"{pending['from']} to {pending['to']} ({pending['days']} day(s))"
+        if pending["will_skip"]:
+            skip = pending["will_skip"]
+            days += f"; will skip {skip['from']} to {skip['to']}"
+        line("Not yet run", days)
+    schedule = report["schedule"]
+    zone = ZoneInfo(schedule["time_zone"])
+    at = dt.datetime.fromisoformat(report["next_run"]).astimezone(zone)
+    line(
+        "Next scheduled run",
+        f"{at:%Y-%m-%d %H:%M %Z} (daily at {schedule['time']} {schedule['time_zone']})",
+    )
+    for label, key in (("Run lock", "lock"), ("Nightly pass", "nightly_pass")):
+        holder = report[key]
+        if holder is None:
+            line(label, "free")
+            continue
+        run = f"run {holder['run_id']} " if holder["run_id"] else ""
+        gone = "" if holder["alive"] else " (that process is gone)"
+        line(
+            label,
+            f"held by {run}{holder['host']} (pid {holder['pid']}) since "
+            f"{holder['since'][:19]} UTC{gone}",
+        )
+    run = report["last_run"]
+    if run is None:
+        line("Last run", "none yet")
+    else:
+        window = run["window"]
+        line(
+            "Last run",
+            f"run {run['id']} {run['status']} ({run['trigger']}, {window['from']} to "
+            f"{window['to']})",
+        )
+        if run["error"]:
+            line("", f"error: {run['error']}")
+    skipped = report["skipped"]
+    if skipped:
+        line(
+            "Skipped by nightly",
+            f"{skipped['from']} to {skipped['to']} ({skipped['days']} day(s), run "
+            f"{skipped['run_id']}); reconcile them with: reconcile run --from "
+            f"{skipped['from']} --to {skipped['to']}",
+        )
+    for label, key in (
+        ("Refunds due", "refunds"),
+        ("Recoupment responses", "recoupments"),
+    ):
+        buckets = report[key]
+        line(
+            label,
+            "; ".join(
+                f"{name.replace('_', ' ')} {b['count']} ({_dollars(b['amount'])})"
+                for name, b in buckets.items()
+            ),
+        )
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile status --json")
+@pass_app
+def status_command(app: App, *, as_json: bool) -> None:
+    """Show where the nightly job stands.
+
+    The last successful day, the days not yet run, the next scheduled run (local
+    time), who holds the run lock, the last run's status and error, a range of days
+    the nightly job skipped that nobody has run since, and the refunds and
+    recoupment responses overdue or due within 7 and 30 days (the 30-day figures
+    include the 7-day ones).
+    """
+    with app.engine().connect() as conn:
+        report = jobs.status_report(
+            conn=conn, settings=app.settings, now=app.clock.now()
+        )
+    if as_json:
+        echo_json(report)
+    else:
+        _print_status(report)

@@ -6,9 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
+from sqlalchemy.orm import QueryableAttribute
 
-from reconcile.categories import ExceptionStatus, RunStatus
+from reconcile.categories import (
+    ExceptionStatus,
+    RecoupmentStatus,
+    RefundStatus,
+    RunStatus,
+    RunTrigger,
+)
 from reconcile.codes import describe_adjustments
 from reconcile.db.tables import ReconException, ReconRun, Recoupment, Refund
 from reconcile.errors import ReconcileError
@@ -223,3 +230,127 @@ def list_recoupments(
         query = query.where(r.status.in_(OPEN_RECOUPMENT))
     rows = conn.execute(query.order_by(r.response_due_on, r.id)).all()
     return [recoupment_view(row) for row in rows]
+
+
+# --------------------------------------------------------------------------- status
+
+
+def last_successful_day(conn: Connection) -> dt.date | None:
+    """The nightly job's watermark: the latest last day of any succeeded run."""
+    return conn.execute(
+        select(func.max(ReconRun.window_last)).where(
+            ReconRun.status == RunStatus.SUCCEEDED
+        )
+    ).scalar()
+
+
+def last_run(conn: Connection) -> dict[str, Any] | None:
+    """The newest run, whatever its status, or None before the first run."""
+    row = conn.execute(
+        select(ReconRun.__table__).order_by(ReconRun.id.desc()).limit(1)
+    ).first()
+    return run_view(row) if row is not None else None
+
+
+def open_skip(conn: Connection) -> dict[str, Any] | None:
+    """The newest range of days a nightly pass skipped, until someone runs it.
+
+    A nightly pass that finds more days missed than it may catch up records the older
+    ones as skipped on its first run. The range stays worth showing until a later
+    succeeded run's window covers all of it (``reconcile run --from … --to …``).
+    """
+    r = ReconRun
+    row = conn.execute(
+        select(r.id, r.skipped_first, r.skipped_last, r.started_at)
+        .where(r.trigger == RunTrigger.NIGHTLY, r.skipped_first.is_not(None))
+        .order_by(r.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.skipped_last is None:
+        return None
+    covered = conn.execute(
+        select(r.id)
+        .where(
+            r.status == RunStatus.SUCCEEDED,
+            r.id > row.id,
+            r.window_first <= row.skipped_first,
+            r.window_last >= row.skipped_last,
+        )
+        .limit(1)
+    ).first()
+    if covered is not None:
+        return None
+    return {
+        "from": _iso(row.skipped_first),
+        "to": _iso(row.skipped_last),
+        "days": (row.skipped_last - row.skipped_first).days + 1,
+        "run_id": row.id,
+        "recorded_at": _iso(row.started_at),
+    }
+
+
+#: Refunds not yet sent: their legal due date still has to be met.
+REFUNDS_AWAITING_ISSUE = (RefundStatus.QUEUED, RefundStatus.APPROVED)
+#: Recoupments the practice has not answered yet (dispute, accept or repay).
+RECOUPMENTS_AWAITING_RESPONSE = (
+    RecoupmentStatus.NOTICED,
+    RecoupmentStatus.PENDING,
+    RecoupmentStatus.OFFSET,
+)
+#: How far ahead ``due_soon`` looks, in days; each window includes the shorter ones.
+DUE_SOON_DAYS = (7, 30)
+
+
+def _due_buckets(
+    conn: Connection,
+    *,
+    due: QueryableAttribute[dt.date | None],
+    amount: QueryableAttribute[int],
+    where: ColumnElement[bool],
+    today: dt.date,
+) -> dict[str, dict[str, Any]]:
+    buckets: dict[str, ColumnElement[bool]] = {"overdue": due < today}
+    for days in DUE_SOON_DAYS:
+        buckets[f"due_within_{days}_days"] = and_(
+            due >= today, due <= today + dt.timedelta(days=days)
+        )
+    columns = []
+    for condition in buckets.values():
+        columns.append(func.coalesce(func.sum(case((condition, 1), else_=0)), 0))
+        columns.append(func.coalesce(func.sum(case((condition, amount), else_=0)), 0))
+    row = conn.execute(select(*columns).where(where)).one()
+    return {
+        name: {
+            "count": int(row[2 * index]),
+            "amount": format_magnitude(int(row[2 * index + 1])),
+        }
+        for index, name in enumerate(buckets)
+    }
+
+
+def due_soon(conn: Connection, *, today: dt.date) -> dict[str, dict[str, Any]]:
+    """Refunds and recoupment responses overdue or due within 7 and 30 days.
+
+    Refunds count while not yet issued (``due_on``); recoupments while not yet
+    answered (``response_due_on``). Amounts are dollar strings; the 30-day figures
+    include the 7-day ones.
+    """
+    return {
+        "refunds": _due_buckets(
+            conn,
+            due=Refund.due_on,
+            amount=Refund.amount_cents,
+            where=Refund.status.in_(REFUNDS_AWAITING_ISSUE),
+            today=today,
+        ),
+        "recoupments": _due_buckets(
+            conn,
+            due=Recoupment.response_due_on,
+            amount=Recoupment.amount_cents,
+            where=and_(
+                Recoupment.status.in_(RECOUPMENTS_AWAITING_RESPONSE),
+                Recoupment.response_due_on.is_not(None),
+            ),
+            today=today,
+        ),
+    }

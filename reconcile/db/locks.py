@@ -7,6 +7,11 @@ run (it vanishes with the connection, so a dead process never holds it); the
 SQLite: the ``recon_lock`` row *is* the lock, read and written under ``BEGIN
 IMMEDIATE`` so two processes cannot both take it. A row left by a process that died
 (same host, pid no longer running) is taken over.
+
+A second lock, ``nightly``, works the same way and is held for a whole nightly
+catch-up pass (deciding which days to run, then running them), so two schedulers
+cannot both decide to run the same day; each run inside the pass still takes the run
+lock.
 """
 
 from __future__ import annotations
@@ -25,10 +30,16 @@ from reconcile.errors import ReconcileError
 
 RUN_LOCK_KEY = 0x72756E6C6F636B  # "runlock"
 LOCK_NAME = "run"
+NIGHTLY_LOCK_KEY = 0x6E696768746C79  # "nightly"
+NIGHTLY_LOCK_NAME = "nightly"
 
 
 class RunLockHeld(ReconcileError):
     """Another process is running a reconciliation on this database."""
+
+
+class NightlyLockHeld(RunLockHeld):
+    """Another process is running a nightly catch-up pass on this database."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +54,12 @@ class Holder:
     def describe(self) -> str:
         """One phrase for messages and ``reconcile status``."""
         run = f"run {self.run_id}" if self.run_id else "a run"
+        return f"{run} {self.where()}"
+
+    def where(self) -> str:
+        """Where and since when: ``on HOST (pid N) since …``."""
         since = f"{self.since:%Y-%m-%d %H:%M:%S} UTC"
-        return f"{run} on {self.host} (pid {self.pid}) since {since}"
+        return f"on {self.host} (pid {self.pid}) since {since}"
 
 
 def process_alive(pid: int) -> bool:
@@ -58,9 +73,9 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def current_holder(conn: Connection) -> Holder | None:
-    """Return who the ``recon_lock`` row says holds the run lock, if anyone."""
-    row = conn.execute(select(ReconLock).where(ReconLock.name == LOCK_NAME)).first()
+def current_holder(conn: Connection, *, name: str = LOCK_NAME) -> Holder | None:
+    """Return who the ``recon_lock`` row says holds the lock ``name``, if anyone."""
+    row = conn.execute(select(ReconLock).where(ReconLock.name == name)).first()
     if row is None:
         return None
     return Holder(row.run_id, row.host, row.pid, row.acquired_at)
@@ -78,22 +93,25 @@ class LockHandle:
     engine: Engine
     host: str
     pid: int
+    name: str = LOCK_NAME
 
     def set_run(self, run_id: int) -> None:
         """Store which run holds the lock, for ``status`` and refused runs."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(ReconLock)
-                .where(ReconLock.name == LOCK_NAME, ReconLock.pid == self.pid)
+                .where(ReconLock.name == self.name, ReconLock.pid == self.pid)
                 .values(run_id=run_id)
             )
 
 
-def _write_holder(conn: Connection, host: str, pid: int, at: dt.datetime) -> None:
-    conn.execute(delete(ReconLock).where(ReconLock.name == LOCK_NAME))
+def _write_holder(
+    conn: Connection, name: str, host: str, pid: int, at: dt.datetime
+) -> None:
+    conn.execute(delete(ReconLock).where(ReconLock.name == name))
     conn.execute(
         insert(ReconLock).values(
-            name=LOCK_NAME, run_id=None, host=host, pid=pid, acquired_at=at
+            name=name, run_id=None, host=host, pid=pid, acquired_at=at
         )
     )
 
@@ -105,54 +123,88 @@ def run_lock(engine: Engine, *, at: dt.datetime) -> Iterator[LockHandle]:
     Raises:
         RunLockHeld: another live process holds it (the message names the holder).
     """
+    with _hold(engine, name=LOCK_NAME, key=RUN_LOCK_KEY, at=at) as handle:
+        yield handle
+
+
+@contextmanager
+def nightly_lock(engine: Engine, *, at: dt.datetime) -> Iterator[LockHandle]:
+    """Hold the nightly-pass lock for the ``with`` block (not the run lock).
+
+    Raises:
+        NightlyLockHeld: another live process is running a nightly pass.
+        RunLockHeld: on SQLite, a run is in progress (taking the nightly row would
+            wait for that run's transaction to end).
+    """
+    with _hold(engine, name=NIGHTLY_LOCK_NAME, key=NIGHTLY_LOCK_KEY, at=at) as handle:
+        yield handle
+
+
+@contextmanager
+def _hold(
+    engine: Engine, *, name: str, key: int, at: dt.datetime
+) -> Iterator[LockHandle]:
     host, pid = socket.gethostname(), os.getpid()
-    handle = LockHandle(engine, host, pid)
+    handle = LockHandle(engine, host, pid, name)
     if engine.dialect.name == "postgresql":
         with engine.connect() as lock_conn:
             got = lock_conn.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": RUN_LOCK_KEY}
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": key}
             ).scalar_one()
             lock_conn.commit()
             if not got:
                 with engine.connect() as conn:
-                    holder = current_holder(conn)
-                raise RunLockHeld(_held_message(holder))
+                    holder = current_holder(conn, name=name)
+                raise _held(name, holder)
             try:
                 with engine.begin() as conn:
-                    _write_holder(conn, host, pid, at)
+                    _write_holder(conn, name, host, pid, at)
                 yield handle
             finally:
-                _release_row(engine, pid)
-                lock_conn.execute(
-                    text("SELECT pg_advisory_unlock(:k)"), {"k": RUN_LOCK_KEY}
-                )
+                _release_row(engine, name, pid)
+                lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 lock_conn.commit()
         return
     # Look first without taking SQLite's write lock: a run in progress holds that lock
-    # for its whole transaction, and a second run must be told at once, not wait.
+    # for its whole transaction, and a second run must be told at once, not wait. The
+    # nightly row is written under the same write lock, so it looks at the run too.
     with engine.connect() as conn:
-        holder = current_holder(conn)
-    if holder is not None and holder_alive(holder):
-        raise RunLockHeld(_held_message(holder))
+        for one in dict.fromkeys((name, LOCK_NAME)):
+            holder = current_holder(conn, name=one)
+            if holder is not None and holder_alive(holder):
+                raise _held(one, holder)
     with engine.connect().execution_options(begin_immediate=True) as conn, conn.begin():
-        holder = current_holder(conn)
+        holder = current_holder(conn, name=name)
         if holder is not None and holder_alive(holder):
-            raise RunLockHeld(_held_message(holder))
-        _write_holder(conn, host, pid, at)
+            raise _held(name, holder)
+        _write_holder(conn, name, host, pid, at)
     try:
         yield handle
     finally:
-        _release_row(engine, pid)
+        _release_row(engine, name, pid)
 
 
-def _release_row(engine: Engine, pid: int) -> None:
+def _release_row(engine: Engine, name: str, pid: int) -> None:
     with engine.connect().execution_options(begin_immediate=True) as conn, conn.begin():
         conn.execute(
-            delete(ReconLock).where(ReconLock.name == LOCK_NAME, ReconLock.pid == pid)
+            delete(ReconLock).where(ReconLock.name == name, ReconLock.pid == pid)
         )
 
 
-def _held_message(holder: Holder | None) -> str:
+def _held(name: str, holder: Holder | None) -> RunLockHeld:
+    if name == NIGHTLY_LOCK_NAME:
+        if holder is None:
+            return NightlyLockHeld(
+                "another nightly pass is running on this database; it runs the "
+                "same days"
+            )
+        return NightlyLockHeld(
+            f"another nightly pass is running {holder.where()}; it runs the same days"
+        )
     if holder is None:
-        return "another reconcile run holds the lock on this database; try again later"
-    return f"another reconcile run holds the lock: {holder.describe()}; try again later"
+        return RunLockHeld(
+            "another reconcile run holds the lock on this database; try again later"
+        )
+    return RunLockHeld(
+        f"another reconcile run holds the lock: {holder.describe()}; try again later"
+    )

@@ -32,7 +32,7 @@ from reconcile.context import prepare_context
 from reconcile.db.locks import RunLockHeld, run_lock
 from reconcile.db.tables import ReconException, ReconRun, Recoupment, Refund
 from reconcile.faults import checkpoint
-from reconcile.matching import apply_rules
+from reconcile.matching import QUEUE_RULES, apply_rules
 from reconcile.money import format_magnitude
 from reconcile.periods import RunWindow
 from reconcile.queues.workflow import OPEN_RECOUPMENT, OPEN_REFUND
@@ -220,6 +220,8 @@ def run(
                     matched = apply_rules(conn, ctx)
                 with timer.stage("classify"):
                     classified = classify(conn, ctx)
+                with timer.stage("queue_postings"):
+                    matched.update(apply_rules(conn, ctx, QUEUE_RULES))
                 with timer.stage("summary"):
                     counts = {
                         "rules": {

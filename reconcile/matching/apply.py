@@ -16,6 +16,7 @@ them already there and adds only what new data makes possible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -143,10 +144,12 @@ def _apply_once(conn: Connection, ctx: RunContext, rule: Rule) -> RuleResult:
     return RuleResult(matched=matched, ambiguous=int(skipped))
 
 
-def apply_rules(conn: Connection, ctx: RunContext) -> dict[str, RuleResult]:
-    """Run every rule in order; return what each one matched and left ambiguous."""
+def apply_rules(
+    conn: Connection, ctx: RunContext, rules: Sequence[Rule] = RULES
+) -> dict[str, RuleResult]:
+    """Run ``rules`` in order; return what each one matched and left ambiguous."""
     results: dict[str, RuleResult] = {}
-    for rule in RULES:
+    for rule in rules:
         total = _apply_once(conn, ctx, rule)
         if rule.rule_id in REPEATED:
             for _ in range(MAX_REPEATS):

@@ -16,6 +16,8 @@ from reconcile.matching.rules import (
     patient_posting_amount,
     patient_posting_exact,
     patient_posting_reference,
+    recoupment_posting,
+    refund_posting,
     remit_posting_exact,
     remit_posting_reference,
     remit_posting_unreferenced,
@@ -35,6 +37,12 @@ RULES: tuple[Rule, ...] = tuple(
         patient_posting_reference,
         patient_posting_amount,
     )
+)
+
+#: Rules that tie ledger postings to the refund and recoupment queues; they run after
+#: classification has brought the queues up to date in the same run.
+QUEUE_RULES: tuple[Rule, ...] = tuple(
+    Rule.from_module(module) for module in (refund_posting, recoupment_posting)
 )
 
 #: Rules applied again until they find nothing new (they follow chains).

@@ -292,10 +292,7 @@ class TestOtherSources:
             ("E,2024-03-01,C1,PA1,,adjustment,10.00,", None),
             ("E,2024-03-01,C1,PA1,,refund,-10.00,", None),
             ("E,2024-03-01,C1,PA1,MCR,recoupment,-10.00,", None),
-            (
-                "E,2024-03-01,C1,PA1,MCR,insurance_payment,-10.00,",
-                "amount: must not be negative: insurance_payment is money in",
-            ),
+            ("E,2024-03-01,C1,PA1,MCR,insurance_payment,-10.00,T", None),
             (
                 "E,2024-03-01,C1,PA1,,patient_payment,-1,",
                 "amount: must not be negative: patient_payment is money in",

@@ -12,9 +12,10 @@ missing from the file or empty in a row. See ``docs/file-formats.md``.
 - **patient_payments** — required: ``payment_id``, ``received_on``,
   ``patient_account``, ``amount`` (more than zero); ``claim_id`` is optional.
 - **ledger** — required: ``entry_id``, ``posted_on``, ``kind``, ``amount``. Amounts
-  are signed as in the ledger, money out negative: payments (insurance or patient)
-  are not negative, refunds and recoupments are; adjustments go either way. Insurance
-  payments and recoupments name their payer; patient payments have none.
+  are signed as in the ledger, money out negative: patient payments are not negative,
+  refunds and recoupments are; insurance payments are negative when they post a
+  payer's reversal (CLP02 22) and adjustments go either way. Insurance payments and
+  recoupments name their payer; patient payments have none.
 """
 
 from __future__ import annotations
@@ -181,7 +182,8 @@ _LEDGER_COLUMNS = (
     _text("reference", _REFERENCE),
 )
 
-_MONEY_IN = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.PATIENT_PAYMENT.value}
+# An insurance payment may be negative: the posting of a payer's reversal.
+_MONEY_IN = {LedgerKind.PATIENT_PAYMENT.value}
 _MONEY_OUT = {LedgerKind.REFUND.value, LedgerKind.RECOUPMENT.value}
 _PAYER_REQUIRED = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.RECOUPMENT.value}
 
@@ -189,7 +191,7 @@ _PAYER_REQUIRED = {LedgerKind.INSURANCE_PAYMENT.value, LedgerKind.RECOUPMENT.val
 def _signed_by_kind(
     rows: Mapping[str, Sequence[object]],
 ) -> Iterator[tuple[int, str, str]]:
-    """Money in is not negative; refunds and recoupments (money out) are negative."""
+    """Patient money in is not negative; refunds and recoupments are negative."""
     for index, (kind, amount) in enumerate(
         zip(rows["kind"], rows["amount"], strict=True)
     ):

@@ -11,6 +11,7 @@ lines are built as lists indexed by field position and turned into records once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from reconcile.ingest.x12 import codes
@@ -87,11 +88,29 @@ _PARTIES: dict[str, tuple[int | None, int | None, int]] = {
 }
 _EMPTY_CLAIM: list[Any] = [None] * CLAIM_COLUMNS
 _EMPTY_LINE: list[Any] = [None] * SERVICE_LINE_COLUMNS
+#: What pads a short SVC to 8 elements, by its length.
+_PADDING = [[""] * (8 - size) for size in range(8)]
 _TRIPLET_STARTS = range(2, 20, 3)
+
+
+_new = tuple.__new__
+_GROUPS = codes.ADJUSTMENT_GROUPS
+_QUALIFIERS = codes.SERVICE_QUALIFIERS
 
 
 def _json(extra: dict[str, Any] | None) -> str:
     return json.dumps(extra, separators=(",", ":")) if extra else "{}"
+
+
+def _nowhere(elements: list[str], number: int) -> None:
+    """Placeholder until the reader wires the header handlers."""
+
+
+def _quantity(text: str) -> bool:
+    """Whether ``text`` is a quantity of at most 15 characters (``1``, ``2.5``)."""
+    if len(text) > 15:
+        return False
+    return (text.isdigit() and text.isascii()) or is_number(text)
 
 
 class ClaimReader:
@@ -101,6 +120,9 @@ class ClaimReader:
         self._log = log
         #: The ISA16 of the current interchange.
         self.component = ":"
+        #: Where REF and DTM go when no claim is open (the payment header).
+        self.header_ref: Callable[[list[str], int], None] = _nowhere
+        self.header_dtm: Callable[[list[str], int], None] = _nowhere
         self.claim: list[Any] | None = None
         self._claim_at = 0
         self._claim_adjustments: list[Adjustment] = []
@@ -215,21 +237,22 @@ class ClaimReader:
             return None
         if self.line is not None:
             self._close_line()
-        fault = claim_fault(
-            charge=claim[C_CHARGE],
-            claim_adjustments=self._claim_cas,
-            line_adjustments=self._lines_cas,
-            paid=claim[C_PAID],
-        )
-        if fault is not None:
-            self._log.unbalance(self._claim_at, "CLP", fault)
+        if claim[C_CHARGE] - self._claim_cas - self._lines_cas != claim[C_PAID]:
+            fault = claim_fault(
+                charge=claim[C_CHARGE],
+                claim_adjustments=self._claim_cas,
+                line_adjustments=self._lines_cas,
+                paid=claim[C_PAID],
+            )
+            if fault is not None:
+                self._log.unbalance(self._claim_at, "CLP", fault)
         if self._claim_remarks:
             claim[C_REMARKS] = " ".join(self._claim_remarks)
-        claim[C_EXTRA] = _json(self._claim_extra)
+        claim[C_EXTRA] = "{}" if self._claim_extra is None else _json(self._claim_extra)
         claim.append(tuple(self._claim_adjustments))
         claim.append(tuple(self._lines))
         self.claim = None
-        return ClaimPayment._make(claim)
+        return _new(ClaimPayment, claim)
 
     def _extra(self) -> dict[str, Any]:
         if self._claim_extra is None:
@@ -240,6 +263,27 @@ class ClaimReader:
 
     def cas(self, elements: list[str], number: int) -> None:
         """CAS: up to six reason/amount/quantity triplets of one group."""
+        # Most CAS segments hold one triplet without a quantity: take it directly.
+        if len(elements) == 4 and elements[1] in _GROUPS:
+            reason = elements[2]
+            if 0 < len(reason) <= 5 and reason.isalnum():
+                try:
+                    amount = cents(elements[3])
+                except AmountFormatError:
+                    pass
+                else:
+                    adjustment = _new(Adjustment, (elements[1], reason, amount, None))
+                    if self.line is not None:
+                        self._line_adjustments.append(adjustment)
+                        self._line_cas += amount
+                        return
+                    if self.claim is not None:
+                        self._claim_adjustments.append(adjustment)
+                        self._claim_cas += amount
+                        return
+        self._cas(elements, number)
+
+    def _cas(self, elements: list[str], number: int) -> None:
         log = self._log
         if self.line is not None:
             target = self._line_adjustments
@@ -291,11 +335,11 @@ class ClaimReader:
                 log.reject(
                     number, "CAS", f"CAS{start:02d} {reason!r} is not a reason code"
                 )
-            if quantity and (len(quantity) > 15 or not is_number(quantity)):
+            if quantity and not _quantity(quantity):
                 log.reject(
                     number, "CAS", f"CAS{start + 2:02d} {quantity!r} is not a quantity"
                 )
-            target.append(Adjustment(group, reason, amount, quantity or None))
+            target.append(_new(Adjustment, (group, reason, amount, quantity or None)))
             total += amount
         if self.line is not None:
             self._line_cas += total
@@ -351,6 +395,9 @@ class ClaimReader:
 
     def ref(self, elements: list[str], number: int) -> None:
         """REF of the claim (F8, 1W, G1 have columns) or of the open line (6R)."""
+        if self.claim is None:
+            self.header_ref(elements, number)
+            return
         if len(elements) < 3 or not elements[1] or not elements[2]:
             self._log.reject(number, "REF", "REF01 and REF02 are required")
             return
@@ -365,7 +412,6 @@ class ClaimReader:
             else:
                 self._line_keep("REF", [qualifier, value])
             return
-        assert self.claim is not None
         known = _CLAIM_REFS.get(qualifier)
         if known is None:
             self._extra().setdefault("REF", []).append([qualifier, value])
@@ -379,6 +425,9 @@ class ClaimReader:
 
     def dtm(self, elements: list[str], number: int) -> None:
         """DTM of the claim (232, 233, 050, 036) or line (472, 150, 151)."""
+        if self.claim is None:
+            self.header_dtm(elements, number)
+            return
         if len(elements) < 3 or not elements[1] or not elements[2]:
             self._log.reject(number, "DTM", "DTM01 and DTM02 are required")
             return
@@ -398,7 +447,6 @@ class ClaimReader:
             else:
                 self._line_keep("DTM", [qualifier, iso])
             return
-        assert self.claim is not None
         field = _CLAIM_DATES.get(qualifier)
         if field is None:
             self._extra().setdefault("DTM", []).append([qualifier, iso])
@@ -448,15 +496,14 @@ class ClaimReader:
 
     def svc(self, elements: list[str], number: int) -> None:
         """SVC: start a service line (closing the previous one)."""
-        log = self._log
         if self.claim is None:
-            log.reject(number, "SVC", "SVC outside a claim")
+            self._log.reject(number, "SVC", "SVC outside a claim")
             return
         if self.line is not None:
             self._close_line()
         size = len(elements)
         if size < 8:
-            elements += [""] * (8 - size)
+            elements += _PADDING[size]
         line = _EMPTY_LINE.copy()
         self.line = line
         self._line_at = number
@@ -464,23 +511,76 @@ class ClaimReader:
         self._line_cas = 0
         self._line_remarks = None
         self._line_extra = None
-        parts, other = split_composite(elements[1], self.component)
-        if other is not None:
-            log.composite(number, "SVC", "SVC01", other, self.component)
-        qualifier = parts[0]
-        code = parts[1] if len(parts) > 1 else ""
+        procedure = elements[1]
+        component = self.component
+        if component in procedure:
+            parts = procedure.split(component)
+            qualifier, code = parts[0], parts[1]
+            if len(parts) > 2:
+                self._modifiers(parts, line, number)
+        else:
+            parts, other = split_composite(procedure, component)
+            if other is not None:
+                self._log.composite(number, "SVC", "SVC01", other, component)
+            qualifier = parts[0]
+            code = parts[1] if len(parts) > 1 else ""
+            if len(parts) > 2:
+                self._modifiers(parts, line, number)
         line[0] = qualifier
         line[1] = code
-        if len(parts) > 2:
-            modifiers = [m for m in parts[2:6] if m]
-            line[2] = ":".join(modifiers) or None
-            if any(len(m) > 2 for m in modifiers):
-                log.reject(
-                    number, "SVC", "a procedure modifier in SVC01 is longer than 2"
+        try:
+            line[L_CHARGE] = cents(elements[2])
+            line[L_PAID] = cents(elements[3])
+        except AmountFormatError:
+            self._svc_amounts(elements, number, line)
+        revenue, units, original, original_units = elements[4:8]
+        if revenue:
+            line[5] = revenue
+        if units:
+            line[6] = units
+        if original_units:
+            line[8] = original_units
+        if original:
+            line[7] = self._original_procedure(original, number)
+        if (
+            qualifier not in _QUALIFIERS
+            or not code
+            or len(code) > 48
+            or len(revenue) > 8
+            or (units and not _quantity(units))
+            or (original_units and not _quantity(original_units))
+        ):
+            self._svc_details(elements, number, qualifier, code)
+
+    def _modifiers(self, parts: list[str], line: list[Any], number: int) -> None:
+        modifiers = [m for m in parts[2:6] if m]
+        line[2] = ":".join(modifiers) or None
+        if any(len(m) > 2 for m in modifiers):
+            self._log.reject(
+                number, "SVC", "a procedure modifier in SVC01 is longer than 2"
+            )
+        if len(parts) > 6 and parts[6]:
+            self._line_keep("SVC01-07", parts[6])
+
+    def _svc_amounts(self, elements: list[str], number: int, line: list[Any]) -> None:
+        for index, field in ((2, L_CHARGE), (3, L_PAID)):
+            try:
+                line[field] = cents(elements[index])
+            except AmountFormatError as error:
+                self._log.reject(
+                    number,
+                    "SVC",
+                    f"SVC{index:02d} is missing"
+                    if not elements[index]
+                    else f"SVC{index:02d}: {error}",
                 )
-            if len(parts) > 6 and parts[6]:
-                self._line_keep("SVC01-07", parts[6])
-        if qualifier not in codes.SERVICE_QUALIFIERS:
+                line[field] = 0
+
+    def _svc_details(
+        self, elements: list[str], number: int, qualifier: str, code: str
+    ) -> None:
+        log = self._log
+        if qualifier not in _QUALIFIERS:
             log.reject(
                 number,
                 "SVC",
@@ -490,33 +590,12 @@ class ClaimReader:
             log.reject(number, "SVC", "SVC01 has no procedure code (SVC01-2)")
         elif len(code) > 48:
             log.reject(number, "SVC", "SVC01-2 is longer than 48 characters")
-        try:
-            line[L_CHARGE] = cents(elements[2])
-            line[L_PAID] = cents(elements[3])
-        except AmountFormatError:
-            for index, field in ((2, L_CHARGE), (3, L_PAID)):
-                try:
-                    line[field] = cents(elements[index])
-                except AmountFormatError as error:
-                    log.reject(
-                        number,
-                        "SVC",
-                        f"SVC{index:02d} is missing"
-                        if not elements[index]
-                        else f"SVC{index:02d}: {error}",
-                    )
-                    line[field] = 0
-        revenue, units, original, original_units = elements[4:8]
-        line[5] = revenue or None
-        line[6] = units or None
-        line[8] = original_units or None
-        if len(revenue) > 8:
+        if len(elements[4]) > 8:
             log.reject(number, "SVC", "SVC04 is longer than 8 characters")
-        for index, text in ((5, units), (7, original_units)):
-            if text and (len(text) > 15 or not is_number(text)):
+        for index in (5, 7):
+            text = elements[index]
+            if text and not _quantity(text):
                 log.reject(number, "SVC", f"SVC{index:02d} {text!r} is not a quantity")
-        if original:
-            line[7] = self._original_procedure(original, number)
 
     def _original_procedure(self, text: str, number: int) -> str:
         parts, other = split_composite(text, self.component)
@@ -563,15 +642,16 @@ class ClaimReader:
     def _close_line(self) -> None:
         line = self.line
         assert line is not None
-        fault = line_fault(
-            charge=line[L_CHARGE], adjustments=self._line_cas, paid=line[L_PAID]
-        )
-        if fault is not None:
-            self._log.unbalance(self._line_at, "SVC", fault)
+        if line[L_CHARGE] - self._line_cas != line[L_PAID]:
+            fault = line_fault(
+                charge=line[L_CHARGE], adjustments=self._line_cas, paid=line[L_PAID]
+            )
+            if fault is not None:
+                self._log.unbalance(self._line_at, "SVC", fault)
         if self._line_remarks:
             line[L_REMARKS] = " ".join(self._line_remarks)
-        line[L_EXTRA] = _json(self._line_extra)
+        line[L_EXTRA] = "{}" if self._line_extra is None else _json(self._line_extra)
         line.append(tuple(self._line_adjustments))
-        self._lines.append(ServiceLine._make(line))
+        self._lines.append(_new(ServiceLine, line))
         self._lines_cas += self._line_cas
         self.line = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -226,10 +227,32 @@ class DatabaseSink(CountingSink):
         for table in TABLES:
             rows = self._buffers[table]
             if rows:
-                copy_rows(self._conn, table, COLUMNS[table], rows, prepared=True)
-                rows.clear()
+                columns, rows = _without_empty_columns(COLUMNS[table], rows)
+                copy_rows(self._conn, table, columns, rows, prepared=True)
+                self._buffers[table] = []
         self._buffered = 0
         self._payment_row = None
+
+
+def _without_empty_columns(
+    columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Drop the columns that are NULL in every row (they default to NULL).
+
+    Most optional 835 elements are absent from most claims and lines; sqlite3 binds
+    a None parameter through its adapter lookup (about 0.25 µs each), which made
+    NULLs a third of the time spent inserting claims.
+    """
+    count = len(rows)
+    used = [
+        index
+        for index, values in enumerate(zip(*rows, strict=True))
+        if values.count(None) != count
+    ]
+    if len(used) == len(columns):
+        return columns, rows
+    pick = itemgetter(*used)
+    return tuple(columns[i] for i in used), list(map(pick, rows))
 
 
 def load_file(

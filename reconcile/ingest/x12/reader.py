@@ -67,6 +67,8 @@ class _Reader:
         self.claims = ClaimReader(log=self.log)
         self.component = ":"
         claims, payment = self.claims, self.payment
+        claims.header_ref = self._header_ref
+        claims.header_dtm = self._header_dtm
         self.handlers: dict[str, Handler] = {
             "ISA": self._isa,
             "GS": self._gs,
@@ -82,8 +84,8 @@ class _Reader:
             "N4": self._header(payment.party_detail),
             "PER": self._skip,
             "RDM": self._header(payment.party_detail),
-            "REF": self._ref,
-            "DTM": self._dtm,
+            "REF": claims.ref,
+            "DTM": claims.dtm,
             "LX": self._lx,
             "TS3": self._summary,
             "TS2": self._summary,
@@ -220,16 +222,12 @@ class _Reader:
 
         return handle
 
-    def _ref(self, elements: list[str], number: int) -> None:
-        if self.claims.claim is not None:
-            self.claims.ref(elements, number)
-        elif not self._outside("REF", number):
+    def _header_ref(self, elements: list[str], number: int) -> None:
+        if not self._outside("REF", number):
             self.payment.ref(elements, number)
 
-    def _dtm(self, elements: list[str], number: int) -> None:
-        if self.claims.claim is not None:
-            self.claims.dtm(elements, number)
-        elif not self._outside("DTM", number):
+    def _header_dtm(self, elements: list[str], number: int) -> None:
+        if not self._outside("DTM", number):
             self.payment.dtm(elements, number)
 
     def _lx(self, elements: list[str], number: int) -> None:

@@ -14,6 +14,9 @@ from reconcile.money import AmountFormatError, Cents, parse_amount
 __all__ = ["AmountFormatError", "cents", "is_number", "iso_date", "split_composite"]
 
 _AMOUNT_CHARACTERS = "0123456789.-"
+#: Amount texts already parsed (bounded: the first ones seen are the frequent ones).
+_AMOUNTS: dict[str, Cents] = {}
+_MAX_CACHED_AMOUNTS = 16_384
 _DATES: dict[str, str | None] = {}
 _MAX_CACHED_DATES = 20_000
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
@@ -22,13 +25,25 @@ _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
 def cents(text: str) -> Cents:
     """Parse an X12 ``R`` amount exactly as :func:`reconcile.money.parse_amount` does.
 
-    ``123.45``, ``-5``, ``.5`` and ``127.8`` take a short path that only slices and
-    calls ``int`` on ASCII digits; everything else (and every error) goes through
-    ``parse_amount`` itself, so both always agree (a property test checks it).
+    Remittances repeat their amounts (fee schedules, contracted rates, copays), so
+    the first :data:`_MAX_CACHED_AMOUNTS` distinct texts are remembered. Others take
+    a short path for the common forms (``123.45``, ``-5``, ``.5``, ``127.8``) that
+    only slices and calls ``int`` on ASCII digits; everything else, and every error,
+    goes through ``parse_amount`` itself, so both always agree (a property test
+    checks it).
 
     Raises:
         AmountFormatError: not an amount, finer than a cent, or too large.
     """
+    value = _AMOUNTS.get(text)
+    if value is None:
+        value = _parse(text)
+        if len(_AMOUNTS) < _MAX_CACHED_AMOUNTS:
+            _AMOUNTS[text] = value
+    return value
+
+
+def _parse(text: str) -> Cents:
     if text.strip(_AMOUNT_CHARACTERS) or len(text) > 16:
         return parse_amount(text)
     whole, _, fraction = text.partition(".")

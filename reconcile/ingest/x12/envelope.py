@@ -69,6 +69,11 @@ class Envelope:
         self._group_controls = set()
         if len(elements) < 17:
             self._log.reject(number, "ISA", "ISA must have 16 elements")
+        for index in (6, 8):
+            if len(self._interchange[index].strip()) > 15:
+                self._log.reject(
+                    number, "ISA", f"ISA{index:02d} is longer than 15 characters"
+                )
         control = self._interchange[13]
         if not (len(control) == 9 and _count(control) is not None):
             self._log.reject(

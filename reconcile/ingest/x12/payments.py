@@ -234,8 +234,6 @@ class PaymentReader:
         if self._bpr is not None:
             log.reject(number, "BPR", "a second BPR in one transaction set")
             return
-        if self.header_done:
-            log.reject(number, "BPR", "BPR must come before the claims")
         bpr = elements + [""] * (22 - len(elements))
         self._bpr, self._bpr_at = bpr, number
         if bpr[1] not in codes.HANDLING_CODES:

@@ -81,6 +81,12 @@ def read_delimiters(text: str) -> Delimiters:
         raise X12SyntaxError("the ISA segment is incomplete (no segment terminator)")
     component = text[position + 1]
     segment = text[position + 2]
+    if segment in _LINE_BREAKS:
+        # A line break right after ISA16 is the terminator, unless the text was
+        # wrapped there and the real terminator follows the break.
+        following = text[position + 2 :].lstrip(_LINE_BREAKS)[:1]
+        if following and not (following.isalnum() or following.isspace()):
+            segment = following
     repetition_field = text[: position + 1].split(element)[11]
     repetition = (
         repetition_field
@@ -213,11 +219,11 @@ class Tokenizer:
                     continue
                 if end == -1:
                     end = len(buffer)
-                yield delimiters, clean(buffer[:end]).split(terminator)
+                yield delimiters, _split(clean(buffer[:end]), terminator)
                 return buffer[end + 1 :], exhausted
             cut = buffer.rfind(terminator)
             if cut != -1:
-                yield delimiters, clean(buffer[:cut]).split(terminator)
+                yield delimiters, _split(clean(buffer[:cut]), terminator)
                 buffer = buffer[cut + 1 :]
             elif len(buffer) > MAX_SEGMENT_LENGTH:
                 raise X12SyntaxError(
@@ -226,12 +232,19 @@ class Tokenizer:
                 )
             if exhausted:
                 if buffer.strip(_BETWEEN_SEGMENTS):
-                    yield delimiters, [clean(buffer)]
+                    yield delimiters, _split(clean(buffer), terminator)
                 return "", True
             # An IEA may straddle the chunk boundary: search again from a little
             # before the new text.
             searched = max(0, len(buffer) - len(marker) - 4)
             buffer, exhausted = _read_more(buffer, texts)
+
+
+def _split(text: str, terminator: str) -> list[str]:
+    if "\x00" in text:
+        # No database text column can hold a NUL character.
+        raise X12SyntaxError("the file contains a NUL character (byte 0)")
+    return text.split(terminator)
 
 
 def _read_more(buffer: str, texts: Iterator[str]) -> tuple[str, bool]:

@@ -167,7 +167,6 @@ def _scenarios() -> list[Scenario]:
                             payer_control="ICN1003",
                         ),
                     ),
-                    payer_state="GA",
                     **_PAYEE,
                 )
             ),

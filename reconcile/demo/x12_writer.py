@@ -97,6 +97,10 @@ class Patient:
     id_qualifier: str = "MI"
 
 
+#: Written when a claim names no patient (NM1*QC is required in every claim).
+UNNAMED_PATIENT = Patient("SYNTHETIC", "PATIENT", "MEMBER0000")
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim payment (CLP loop) with claim-level adjustments and service lines."""
@@ -112,10 +116,11 @@ class Claim:
     #: Default: the sum of the PR adjustments (omitted when zero and not given).
     patient_resp_cents: int | None = None
     filing_indicator: str = "12"
+    #: CLP07, required; default: "ICN" followed by the claim id.
     payer_control: str | None = None
     facility_code: str | None = None
     frequency_code: str | None = None
-    patient: Patient | None = None
+    patient: Patient = UNNAMED_PATIENT
     insured_identifier: str | None = None
     rendering_npi: str | None = None
     #: NM1*TT: (name, identifier) of the payer the claim was forwarded to.
@@ -191,7 +196,12 @@ class Payment:
     payer_name: str = "DEMO HEALTH PLAN"
     #: REF*2U.
     payer_id: str | None = "DEMO01"
-    payer_state: str | None = None
+    #: N3/N4 of the payer: street, city, state, ZIP (both are required).
+    payer_address: tuple[str, str, str, str] = (
+        "100 MAIN STREET", "CAPITAL CITY", "GA", "30301",
+    )  # fmt: skip
+    #: PER*BL: the payer's technical contact (required).
+    payer_contact: tuple[str, str] = ("EDI SUPPORT", "8005550100")
     payee_name: str = "DEMO FAMILY PRACTICE"
     payee_npi: str = "1234567893"
     payee_tin: str | None = None
@@ -378,10 +388,13 @@ class X12Writer:
         if production is not None:
             self._write("DTM", "405", _date(production))
         self._write("N1", "PR", payment.payer_name)
-        if payment.payer_state:
-            self._write("N4", "CAPITAL CITY", payment.payer_state, "00000")
+        street, city, state, postal_code = payment.payer_address
+        self._write("N3", street)
+        self._write("N4", city, state, postal_code)
         if payment.payer_id:
             self._write("REF", "2U", payment.payer_id)
+        contact, phone = payment.payer_contact
+        self._write("PER", "BL", contact, "TE", phone)
         self._write("N1", "PE", payment.payee_name, "XX", payment.payee_npi)
         if payment.payee_tin:
             self._write("REF", "TJ", payment.payee_tin)
@@ -423,16 +436,16 @@ class X12Writer:
         self._write(
             "CLP", claim.claim_id, claim.status, _money(claim.charge),
             _money(claim.paid), _money(resp) if resp is not None else None,
-            claim.filing_indicator, claim.payer_control, claim.facility_code,
+            claim.filing_indicator, claim.payer_control or f"ICN{claim.claim_id}",
+            claim.facility_code,
             claim.frequency_code,
         )  # fmt: skip
         self._cas(claim.adjustments)
-        if claim.patient is not None:
-            p = claim.patient
-            self._write(
-                "NM1", "QC", "1", p.last_name, p.first_name, None, None, None,
-                p.id_qualifier, p.identifier,
-            )  # fmt: skip
+        p = claim.patient
+        self._write(
+            "NM1", "QC", "1", p.last_name, p.first_name, None, None, None,
+            p.id_qualifier, p.identifier,
+        )  # fmt: skip
         if claim.insured_identifier:
             self._write("NM1", "IL", "1", *([None] * 5), "MI", claim.insured_identifier)
         if claim.crossover is not None:

@@ -82,7 +82,7 @@ class TestImportEra:
         assert lines[0].startswith("loaded")
         assert "(payments 1, claims 2, service_lines 3, adjustments 5" in lines[0]
         assert lines[1].startswith("rejected")
-        assert lines[2].strip().startswith("segment 13 (CLP): CLP02 '5'")
+        assert lines[2].strip().startswith("segment 15 (CLP): CLP02 '5'")
 
     def test_check_writes_nothing(self, tmp_path: Path) -> None:
         """--check validates without creating or opening the database."""

@@ -109,7 +109,12 @@ class TestLoad:
             "123456789",
             "DEMO01",
         )
-        assert payment.extra == {"payer": {"N4": [["CAPITAL CITY", "GA", "00000"]]}}
+        assert payment.extra == {
+            "payer": {
+                "N3": [["100 MAIN STREET"]],
+                "N4": [["CAPITAL CITY", "GA", "30301"]],
+            }
+        }
 
     @pytest.mark.parametrize("name", VALID)
     def test_sums_equal_the_model(self, fresh_engine: Engine, name: str) -> None:

@@ -140,7 +140,7 @@ class TestAmounts:
         """A given amount is not corrected: tests can write faulty files."""
         claim = Claim("C1", charge_cents=100, paid_cents=999)
         text = render_835(single(Payment("T", dt.date(2024, 1, 1), claims=(claim,))))
-        assert "CLP*C1*1*1.00*9.99**12~" in text
+        assert "CLP*C1*1*1.00*9.99**12*ICNC1~" in text
 
     def test_claim_without_lines_needs_a_charge(self) -> None:
         """A claim with neither lines nor a charge cannot be written."""
@@ -192,7 +192,7 @@ class TestEnvelopes:
             ]
         )
         segments = text.split("~\n")
-        assert "SE*10*0001" in segments
+        assert "SE*14*0001" in segments
         assert "GE*2*7" in segments
         assert "GE*1*8" in segments
         assert "IEA*2*000000042" in segments

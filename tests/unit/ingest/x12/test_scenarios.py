@@ -122,5 +122,5 @@ class TestFigures:
         with pytest.raises(FileRejected) as rejected:
             read(_scenario("unbalanced_claim").path.read_bytes())
         assert [(p.segment, p.segment_id) for p in rejected.value.problems] == [
-            (11, "CLP")
+            (14, "CLP")
         ]

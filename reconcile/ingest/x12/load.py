@@ -162,9 +162,7 @@ class DatabaseSink(CountingSink):
         if lines:
             line_rows = buffers[LINE_TABLE]
             line_id = self._take(LINE_TABLE, len(lines))
-            line_seq = 0
-            for line in lines:
-                line_seq += 1
+            for line_seq, line in enumerate(lines, 1):
                 line_rows.append(
                     (line_id, claim_id, line_seq, *line[:SERVICE_LINE_COLUMNS])
                 )

@@ -285,6 +285,12 @@ class PaymentReader:
             self._log.reject(number, "DTM", f"DTM02 {elements[2]!r} is not a date")
             return
         if elements[1] == "405" and self._party is None:
+            if self.header_done:
+                self._log.reject(
+                    number,
+                    "DTM",
+                    "DTM*405 (production date) must come before the claims",
+                )
             self._production_on = iso
         else:
             self._keep("DTM", [elements[1], iso])
@@ -338,13 +344,13 @@ class PaymentReader:
             self._parties["payee_tin"] = identifier
 
     def party_detail(self, elements: list[str], number: int) -> None:
-        """N3, N4, PER and RDM of the payer or payee: kept (N4*02 is the state)."""
+        """N3, N4 and RDM of the payer or payee: kept (N4*02 is the state)."""
         segment_id = elements[0]
         if self._party == _PAYER and segment_id == "N4" and len(elements) > 2:
             state = elements[2]
             if not _too_long(self._log, (number, "N4"), "N402", state, 2):
                 self._parties["payer_state"] = state or None
-        if self._party in (_PAYER, _PAYEE) and segment_id != "PER":
+        if self._party in (_PAYER, _PAYEE):
             self._keep(segment_id, elements[1:])
 
     def cur(self, elements: list[str], number: int) -> None:
@@ -435,7 +441,7 @@ class PaymentReader:
         if other is not None:
             log.composite(number, "PLB", name, other, component)
         reason = parts[0]
-        reference = component.join(parts[1:]) if len(parts) > 1 else ""
+        reference = (other or component).join(parts[1:])
         if reason not in codes.PLB_REASON_CODES:
             log.reject(
                 number, "PLB", f"{name}-1 {reason!r} is not a PLB adjustment reason"

@@ -232,8 +232,8 @@ class TestComposites:
 
     def test_plb_composite_with_other_separator(self) -> None:
         """A PLB reason:reference written with another separator is read too."""
-        sink, result = read(BASE.replace("WO:REF1", "WO>REF1"))
-        assert sink.payments[0].provider_adjustments[0].reference == "REF1"
+        sink, result = read(BASE.replace("WO:REF1", "WO>REF1>X"))
+        assert sink.payments[0].provider_adjustments[0].reference == "REF1>X"
         assert result.warnings[0].segment_id == "PLB"
 
 

@@ -408,6 +408,14 @@ CASES = [
         "BPR must come before the claims",
     ),
     # ------------------------------------------------------- LX, TS3, PLB
+    (
+        "dtm405-after-claims",
+        "AMT*I*1.00~",
+        "AMT*I*1.00~LX*2~DTM*405*20240301~",
+        23,
+        "DTM",
+        "DTM*405 (production date) must come before the claims",
+    ),
     ("lx01-not-a-number", "LX*1~", "LX*A1~", 12, "LX", "LX01 'A1' is not a number"),
     (
         "lx-after-plb",

@@ -20,7 +20,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from reconcile.db.bulk import copy_rows, reserve_ids
 from reconcile.db.tables import X12Payment
@@ -51,6 +51,17 @@ FLUSH_ROWS = 20_000
 _FIRST_BLOCK = 64
 _MAX_BLOCK = 65_536
 _NO_PROBLEMS = "[]"
+#: The duplicate check, built once (it runs for every payment).
+_KNOWN_PAYMENT = (
+    select(X12Payment.id)
+    .where(
+        X12Payment.originator_id == bindparam("originator"),
+        X12Payment.trace_number == bindparam("trace"),
+        X12Payment.amount_cents == bindparam("amount"),
+        X12Payment.paid_on == bindparam("paid_on"),
+    )
+    .limit(1)
+)
 #: Tables with many columns that are usually NULL (see _without_empty_columns).
 _SPARSE_TABLES = frozenset({CLAIM_TABLE, LINE_TABLE})
 
@@ -102,17 +113,16 @@ class DatabaseSink(CountingSink):
     def known(self, key: DedupeKey) -> bool:
         """Whether the database already holds a payment with this key."""
         originator, trace, amount, paid_on = key
-        statement = (
-            select(X12Payment.id)
-            .where(
-                X12Payment.originator_id == originator,
-                X12Payment.trace_number == trace,
-                X12Payment.amount_cents == amount,
-                X12Payment.paid_on == dt.date.fromisoformat(paid_on),
-            )
-            .limit(1)
+        found = self._conn.execute(
+            _KNOWN_PAYMENT,
+            {
+                "originator": originator,
+                "trace": trace,
+                "amount": amount,
+                "paid_on": dt.date.fromisoformat(paid_on),
+            },
         )
-        return self._conn.execute(statement).first() is not None
+        return found.first() is not None
 
     def begin_payment(self, header: PaymentHeader) -> None:
         """Buffer the payment's row (completed at SE) unless it is a duplicate."""

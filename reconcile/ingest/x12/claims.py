@@ -27,9 +27,11 @@ from reconcile.ingest.x12.records import (
 from reconcile.ingest.x12.supplements import REMARK_POSITIONS, read_supplement
 from reconcile.ingest.x12.values import (
     AmountFormatError,
+    amount_problem,
     cents,
     is_number,
     iso_date,
+    shown,
     split_composite,
 )
 
@@ -199,7 +201,9 @@ class ClaimReader:
             try:
                 claim[field] = cents(text)
             except AmountFormatError as error:
-                self._log.reject(number, "CLP", f"CLP{index:02d}: {error}")
+                self._log.reject(
+                    number, "CLP", amount_problem(f"CLP{index:02d}", text, error)
+                )
                 claim[field] = 0
 
     def _clp_details(self, elements: list[str], number: int) -> None:
@@ -211,7 +215,7 @@ class ClaimReader:
             log.reject(
                 number,
                 "CLP",
-                f"CLP02 {status!r} is not a 5010 claim status "
+                f"CLP02 {shown(status)} is not a 5010 claim status "
                 f"(valid: {', '.join(sorted(codes.CLAIM_STATUS_CODES, key=int))})",
             )
         for index, limit in ((1, 38), (6, 8), (7, 50), (8, 8), (9, 8), (11, 8)):
@@ -225,7 +229,9 @@ class ClaimReader:
         for index in (12, 13):
             text = elements[index]
             if text and not (is_number(text) and len(text) <= 20):
-                log.reject(number, "CLP", f"CLP{index:02d} {text!r} is not a number")
+                log.reject(
+                    number, "CLP", f"CLP{index:02d} {shown(text)} is not a number"
+                )
         for index in (10, 14):
             if elements[index]:
                 self._extra()[f"CLP{index:02d}"] = elements[index]
@@ -298,7 +304,7 @@ class ClaimReader:
             log.reject(
                 number,
                 "CAS",
-                f"CAS01 {group!r} is not a 5010 adjustment group (CO, OA, PI, PR)",
+                f"CAS01 {shown(group)} is not a 5010 adjustment group (CO, OA, PI, PR)",
             )
         if size < 4:
             log.reject(
@@ -326,18 +332,20 @@ class ClaimReader:
                 log.reject(
                     number,
                     "CAS",
-                    f"CAS{start + 1:02d} is missing"
-                    if not amount_text
-                    else f"CAS{start + 1:02d}: {error}",
+                    amount_problem(f"CAS{start + 1:02d}", amount_text, error),
                 )
                 continue
             if not reason or len(reason) > 5 or not reason.isalnum():
                 log.reject(
-                    number, "CAS", f"CAS{start:02d} {reason!r} is not a reason code"
+                    number,
+                    "CAS",
+                    f"CAS{start:02d} {shown(reason)} is not a reason code",
                 )
             if quantity and not _quantity(quantity):
                 log.reject(
-                    number, "CAS", f"CAS{start + 2:02d} {quantity!r} is not a quantity"
+                    number,
+                    "CAS",
+                    f"CAS{start + 2:02d} {shown(quantity)} is not a quantity",
                 )
             target.append(_new(Adjustment, (group, reason, amount, quantity or None)))
             total += amount
@@ -434,7 +442,7 @@ class ClaimReader:
         qualifier = elements[1]
         iso = iso_date(elements[2])
         if iso is None:
-            self._log.reject(number, "DTM", f"DTM02 {elements[2]!r} is not a date")
+            self._log.reject(number, "DTM", f"DTM02 {shown(elements[2])} is not a date")
             return
         line = self.line
         if line is not None:
@@ -465,7 +473,7 @@ class ClaimReader:
         try:
             amount = cents(elements[2])
         except AmountFormatError as error:
-            self._log.reject(number, "AMT", f"AMT02: {error}")
+            self._log.reject(number, "AMT", amount_problem("AMT02", elements[2], error))
             return
         if self.line is not None:
             if qualifier == "B6":
@@ -570,9 +578,7 @@ class ClaimReader:
                 self._log.reject(
                     number,
                     "SVC",
-                    f"SVC{index:02d} is missing"
-                    if not elements[index]
-                    else f"SVC{index:02d}: {error}",
+                    amount_problem(f"SVC{index:02d}", elements[index], error),
                 )
                 line[field] = 0
 
@@ -584,7 +590,7 @@ class ClaimReader:
             log.reject(
                 number,
                 "SVC",
-                f"SVC01-1 {qualifier!r} is not a product/service qualifier",
+                f"SVC01-1 {shown(qualifier)} is not a product/service qualifier",
             )
         if not code:
             log.reject(number, "SVC", "SVC01 has no procedure code (SVC01-2)")
@@ -595,7 +601,9 @@ class ClaimReader:
         for index in (5, 7):
             text = elements[index]
             if text and not _quantity(text):
-                log.reject(number, "SVC", f"SVC{index:02d} {text!r} is not a quantity")
+                log.reject(
+                    number, "SVC", f"SVC{index:02d} {shown(text)} is not a quantity"
+                )
 
     def _original_procedure(self, text: str, number: int) -> str:
         parts, other = split_composite(text, self.component)
@@ -621,7 +629,7 @@ class ClaimReader:
             self._log.reject(number, "LQ", "LQ01 and LQ02 are required")
             return
         if elements[1] not in codes.REMARK_LIST_QUALIFIERS:
-            self._log.reject(number, "LQ", f"LQ01 {elements[1]!r} is not HE or RX")
+            self._log.reject(number, "LQ", f"LQ01 {shown(elements[1])} is not HE or RX")
             return
         if elements[1] == "HE":
             if self._line_remarks is None:

@@ -22,8 +22,10 @@ from reconcile.ingest.x12.records import (
 from reconcile.ingest.x12.supplements import read_supplement
 from reconcile.ingest.x12.values import (
     AmountFormatError,
+    amount_problem,
     cents,
     iso_date,
+    shown,
     split_composite,
 )
 
@@ -282,7 +284,7 @@ class PaymentReader:
             return
         iso = iso_date(elements[2])
         if iso is None:
-            self._log.reject(number, "DTM", f"DTM02 {elements[2]!r} is not a date")
+            self._log.reject(number, "DTM", f"DTM02 {shown(elements[2])} is not a date")
             return
         if elements[1] == "405" and self._party is None:
             if self.header_done:
@@ -375,7 +377,7 @@ class PaymentReader:
         value = elements[1] if len(elements) > 1 else ""
         if not (value.isascii() and value.isdigit() and len(value) <= 6):
             self._log.reject(
-                number, "LX", f"LX01 {value!r} is not a number of 1-6 digits"
+                number, "LX", f"LX01 {shown(value)} is not a number of 1-6 digits"
             )
         self.lx_number = value or None
         self._summary = None
@@ -406,7 +408,7 @@ class PaymentReader:
         _too_long(log, (number, "PLB"), "PLB01", provider, 80)
         period = iso_date(period_text)
         if period is None:
-            log.reject(number, "PLB", f"PLB02 {period_text!r} is not a date")
+            log.reject(number, "PLB", f"PLB02 {shown(period_text)} is not a date")
         if size < 5:
             log.reject(number, "PLB", "PLB03 and PLB04 (an adjustment) are required")
         if size > 15:
@@ -444,13 +446,15 @@ class PaymentReader:
         reference = (other or component).join(parts[1:])
         if reason not in codes.PLB_REASON_CODES:
             log.reject(
-                number, "PLB", f"{name}-1 {reason!r} is not a PLB adjustment reason"
+                number,
+                "PLB",
+                f"{name}-1 {shown(reason)} is not a PLB adjustment reason",
             )
         _too_long(log, (number, "PLB"), f"{name}-2", reference, 50)
         try:
             amount = cents(amount_text)
         except AmountFormatError as error:
-            log.reject(number, "PLB", f"{amount_name}: {error}")
+            log.reject(number, "PLB", amount_problem(amount_name, amount_text, error))
             return
         if amount == 0:
             log.reject(number, "PLB", f"{amount_name} is zero (not allowed in a PLB)")

@@ -10,7 +10,14 @@ import enum
 from typing import Any
 
 from reconcile.ingest.x12.problems import ProblemLog
-from reconcile.ingest.x12.values import AmountFormatError, cents, is_number, iso_date
+from reconcile.ingest.x12.values import (
+    AmountFormatError,
+    amount_problem,
+    cents,
+    is_number,
+    iso_date,
+    shown,
+)
 
 
 class Kind(enum.Enum):
@@ -64,16 +71,16 @@ def read_supplement(
             try:
                 values[name] = cents(text)
             except AmountFormatError as error:
-                log.reject(number, segment_id, f"{name}: {error}")
+                log.reject(number, segment_id, amount_problem(name, text, error))
         elif kind is Kind.NUMBER:
             if is_number(text) and len(text) <= 20:
                 values[name] = text
             else:
-                log.reject(number, segment_id, f"{name} {text!r} is not a number")
+                log.reject(number, segment_id, f"{name} {shown(text)} is not a number")
         elif kind is Kind.DATE:
             iso = iso_date(text)
             if iso is None:
-                log.reject(number, segment_id, f"{name} {text!r} is not a date")
+                log.reject(number, segment_id, f"{name} {shown(text)} is not a date")
             values[name] = iso
         else:
             values[name] = text

@@ -11,7 +11,15 @@ import re
 
 from reconcile.money import AmountFormatError, Cents, parse_amount
 
-__all__ = ["AmountFormatError", "cents", "is_number", "iso_date", "split_composite"]
+__all__ = [
+    "AmountFormatError",
+    "amount_problem",
+    "cents",
+    "is_number",
+    "iso_date",
+    "shown",
+    "split_composite",
+]
 
 _AMOUNT_CHARACTERS = "0123456789.-"
 #: Amount texts already parsed (bounded: the first ones seen are the frequent ones).
@@ -98,3 +106,29 @@ def split_composite(text: str, separator: str) -> tuple[list[str], str | None]:
         if not (other.isalnum() or other.isspace()):
             return text.split(other), other
     return [text], None
+
+
+_PLAIN_CHARACTERS = frozenset("0123456789.-+:")
+
+
+def shown(text: str) -> str:
+    """How an element's value appears in a problem's reason.
+
+    Quoted when it looks like a number, a date or a short code; otherwise only its
+    length is given. An element out of place may hold a patient's name or member
+    id, and problems are logged, and logs never carry patient data.
+    """
+    if len(text) <= 15 and (
+        set(text) <= _PLAIN_CHARACTERS or (len(text) <= 3 and text.isalnum())
+    ):
+        return repr(text)
+    return f"(a value of {len(text)} characters)"
+
+
+def amount_problem(element: str, text: str, error: AmountFormatError) -> str:
+    """The reason for an amount that did not parse, without echoing free text."""
+    if not text:
+        return f"{element} is missing"
+    if shown(text) == repr(text):
+        return f"{element}: {error}"
+    return f"{element} {shown(text)} is not an amount"

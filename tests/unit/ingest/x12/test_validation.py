@@ -578,7 +578,7 @@ CASES = [
         "*75.00*2O.00*",
         13,
         "CLP",
-        "CLP05: '2O.00' is not an amount",
+        "CLP05 (a value of 5 characters) is not an amount",
     ),
     (
         "clp07-too-long",
@@ -594,7 +594,7 @@ CASES = [
         "*12*ICN1*11*1**470*1.X~",
         13,
         "CLP",
-        "CLP12 '1.X' is not a number",
+        "CLP12 (a value of 3 characters) is not a number",
     ),
     (
         "cas-group-cr",
@@ -658,7 +658,7 @@ CASES = [
         "CAS*OA*23-X*5.00",
         14,
         "CAS",
-        "CAS02 '23-X' is not a reason code",
+        "CAS02 (a value of 4 characters) is not a reason code",
     ),
     (
         "cas-quantity-invalid",
@@ -967,6 +967,18 @@ class TestRejects:
         name = "SECRETNAME" * 13
         problems = _problems(BASE.replace("NM1*QC*1*DOE", f"NM1*QC*1*{name}"))
         assert all("SECRETNAME" not in p.reason for p in problems)
+
+    def test_misplaced_names_are_not_echoed(self) -> None:
+        """A name that lands in an amount, date or code element is not repeated."""
+        text = (
+            BASE.replace("*75.00*20.00*", "*75.00*SMITH JOHN*")
+            .replace("DTM*232*20240201", "DTM*232*SMITH")
+            .replace("CAS*OA*23*5.00", "CAS*OA*SMITHJ*5.00")
+            .replace("WO:REF1", "SMITHJOHN")
+        )
+        problems = _problems(text)
+        assert len(problems) >= 4
+        assert all("SMITH" not in p.reason for p in problems), problems
 
 
 class TestAllowUnbalanced:

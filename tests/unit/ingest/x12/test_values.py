@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.ingest.x12 import values
-from reconcile.ingest.x12.values import cents, is_number, iso_date, split_composite
+from reconcile.ingest.x12.values import (
+    cents,
+    is_number,
+    iso_date,
+    shown,
+    split_composite,
+)
 from reconcile.money import AmountFormatError, parse_amount
 
 
@@ -140,3 +146,15 @@ class TestComposites:
         """No separator at all: one component."""
         assert split_composite("HC", ":") == (["HC"], None)
         assert split_composite("HC99213", ":") == (["HC99213"], None)
+
+
+class TestShown:
+    @pytest.mark.parametrize("text", ["12.005", "20241399", "-1", "ZZ", "A1", "5"])
+    def test_numbers_and_short_codes_are_quoted(self, text: str) -> None:
+        """Values that look like numbers, dates or codes appear in reasons."""
+        assert shown(text) == repr(text)
+
+    @pytest.mark.parametrize("text", ["SMITH", "JOHN DOE", "MBR12345", "A B"])
+    def test_free_text_is_not(self, text: str) -> None:
+        """Anything that could be a name or an id is described by its length."""
+        assert shown(text) == f"(a value of {len(text)} characters)"

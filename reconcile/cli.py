@@ -9,21 +9,35 @@ to stderr. This module and ``jobs/`` are the only places that read the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
+from rich.console import Console
+from rich.status import Status
 from sqlalchemy import Engine, exc
 
-from reconcile import __version__
-from reconcile.categories import SourceKind
-from reconcile.clock import Clock, SystemClock
+import jobs
+from reconcile import __version__, pipeline, views
+from reconcile.categories import (
+    ExceptionKind,
+    ExceptionStatus,
+    RecoupmentStatus,
+    RefundStatus,
+    RunTrigger,
+    SourceKind,
+)
+from reconcile.clock import Clock, SystemClock, local_date
 from reconcile.db.engine import (
     DatabaseUnavailableError,
     check_connection,
@@ -37,7 +51,17 @@ from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.ingest.driver import import_files
 from reconcile.ingest.x12.load import era_checker, era_loader
 from reconcile.ingest.x12.rows import TABLES
+from reconcile.kinds import KINDS
 from reconcile.logs import configure_logging
+from reconcile.money import AmountFormatError, parse_amount
+from reconcile.periods import DateFormatError, RunWindow, parse_iso_date
+from reconcile.queues import (
+    recoupment_action,
+    refund_action,
+    suspend_refund,
+    verify_chain,
+)
+from reconcile.queues.notices import add_notice
 from reconcile.settings import Settings, load_settings
 
 log = logging.getLogger("reconcile.cli")
@@ -104,6 +128,13 @@ class _Group(click.Group):
             click.echo(f"Error: {_sentence(str(error))}", err=True)
             ctx.exit(error.exit_code)
         except exc.OperationalError as error:
+            if "database is locked" in str(error.orig):
+                click.echo(
+                    "Error: the database is busy (a run or an import is writing "
+                    "to it); try again when it has finished.",
+                    err=True,
+                )
+                ctx.exit(1)
             app = ctx.find_object(App)
             if app is None or app._engine is None or not _is_connection_error(error):
                 raise
@@ -309,3 +340,679 @@ def import_era(
     if check_only:
         engine.dispose()
     report_outcomes(outcomes, as_json=as_json)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def iso_date(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dt.date | None:
+    """Click callback: parse a YYYY-MM-DD option (a bad date is a usage error)."""
+    if value is None:
+        return None
+    try:
+        return parse_iso_date(value)
+    except DateFormatError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+class _StageProgress:
+    """Shows the running stage on stderr (a spinner on a terminal, log lines else)."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
+        self.status: Status | None = None
+
+    def __call__(self, stage: str) -> None:
+        if not self.console.is_terminal:
+            log.debug("stage %s", stage)
+            return
+        if self.status is None:
+            self.status = self.console.status(f"reconciling: {stage}")
+            self.status.start()
+        else:
+            self.status.update(f"reconciling: {stage}")
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The run summary as a readable table on stdout."""
+    window = summary["window"]
+    click.echo(
+        f"Run {summary['run_id']} {summary['status']}: {window['from']} to "
+        f"{window['to']} (as of {summary['as_of']})"
+    )
+    exceptions = summary.get("exceptions") or {}
+    if exceptions:
+        click.echo("")
+        click.echo(f"  {'Open exceptions':<44}{'count':>7}{'amount':>16}")
+        for kind, figures in exceptions.items():
+            title = KINDS[ExceptionKind(kind)].title
+            label = f"{title} ({kind})"
+            amount = f"{Decimal(figures['amount']):,.2f}"
+            click.echo(f"  {label:<44}{figures['count']:>7}{amount:>16}")
+    else:
+        click.echo("  No open exceptions.")
+    for queue in ("refunds", "recoupments"):
+        figures = summary.get(queue)
+        if figures:
+            amount = f"{Decimal(figures['amount']):,.2f}"
+            click.echo(
+                f"  {queue.capitalize()}: {figures['created']} new, "
+                f"{figures['open']} open, {amount} open amount"
+            )
+    pending = {k: v for k, v in (summary.get("pending") or {}).items() if v}
+    if pending:
+        parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in pending.items())
+        click.echo(f"  Still in their grace period: {parts}")
+    if summary.get("report"):
+        click.echo(f"  Workbook: {summary['report']}")
+
+
+@main.command("run")
+@click.option(
+    "--from",
+    "first",
+    metavar="DATE",
+    required=True,
+    callback=iso_date,
+    help="First day (YYYY-MM-DD).",
+)
+@click.option(
+    "--to",
+    "last",
+    metavar="DATE",
+    required=True,
+    callback=iso_date,
+    help="Last day (YYYY-MM-DD); the run's as-of date.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON summary.")
+@command_help("reconcile run --from 2024-03-01 --to 2024-03-31 --json")
+@pass_app
+def run_command(app: App, *, first: dt.date, last: dt.date, as_json: bool) -> None:
+    """Reconcile an inclusive range of days (re-running a range is safe).
+
+    The run sees everything dated on or before the last day, which is its as-of date;
+    re-running a range on unchanged data changes nothing. Exit 0 when the run
+    completed, whatever it found; 1 when another run holds the lock.
+    """
+    window = RunWindow(first, last)
+    progress = _StageProgress()
+    try:
+        result = pipeline.run(
+            engine=app.engine(),
+            settings=app.settings,
+            window=window,
+            clock=app.clock,
+            trigger=RunTrigger.MANUAL,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
+    if as_json:
+        echo_json(result.summary)
+    else:
+        print_summary(result.summary)
+
+
+@main.group(cls=_Group)
+def runs() -> None:
+    """Run history."""
+
+
+@runs.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile runs list --limit 5")
+@pass_app
+def runs_list(app: App, *, limit: int, as_json: bool) -> None:
+    """List recent runs, newest first."""
+    with app.engine().connect() as conn:
+        rows = views.list_runs(conn, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No runs yet.")
+        return
+    click.echo(
+        f"{'run':>5}  {'status':<10} {'trigger':<8} {'from':<10}  {'to':<10}  started"
+    )
+    for row in rows:
+        click.echo(
+            f"{row['id']:>5}  {row['status']:<10} {row['trigger']:<8} "
+            f"{row['window']['from']}  {row['window']['to']}  {row['started_at'][:19]}"
+        )
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile runs show 12 --json")
+@pass_app
+def runs_show(app: App, *, run_id: int, as_json: bool) -> None:
+    """Show one run: window, status, counts per rule and kind, timings."""
+    with app.engine().connect() as conn:
+        row = views.get_run(conn, run_id)
+    if as_json:
+        echo_json(row)
+        return
+    if row["summary"]:
+        print_summary({**row["summary"], "status": row["status"]})
+    else:
+        click.echo(
+            f"Run {row['id']} {row['status']}: {row['window']['from']} to "
+            f"{row['window']['to']}"
+        )
+    if row["error"]:
+        click.echo(f"  Error: {row['error']}")
+    rules = (row["counts"] or {}).get("rules", {})
+    if rules:
+        click.echo("  Matches per rule:")
+        for rule_id, figures in rules.items():
+            click.echo(
+                f"    {rule_id:<28} {figures['matched']:>9} new"
+                + (
+                    f", {figures['ambiguous']} ambiguous"
+                    if figures["ambiguous"]
+                    else ""
+                )
+            )
+    if row["timings"]:
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in row["timings"].items())
+        click.echo(f"  Timings: {stages}")
+
+
+# --------------------------------------------------------------------------- exceptions
+
+
+@main.group(cls=_Group)
+def exceptions() -> None:
+    """Exceptions found by runs."""
+
+
+@exceptions.command("list")
+@click.option(
+    "--run", "run_id", type=int, help="Items open as of this run's as-of date."
+)
+@click.option("--kind", type=click.Choice([str(k) for k in ExceptionKind]))
+@click.option("--status", type=click.Choice([str(s) for s in ExceptionStatus]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile exceptions list --kind underpaid --json")
+@pass_app
+def exceptions_list(
+    app: App, *, run_id: int | None, kind: str | None, status: str | None, as_json: bool
+) -> None:
+    """List exceptions (default: every open one), with their amounts and ages."""
+    with app.engine().connect() as conn:
+        as_of = views.latest_as_of(conn) or local_date(
+            app.clock.now(), app.settings.practice.time_zone
+        )
+        rows = views.list_exceptions(
+            conn, as_of=as_of, run_id=run_id, kind=kind, status=status
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No exceptions match.")
+        return
+    click.echo(
+        f"{'id':>7}  {'kind':<24} {'claim':<20} {'payer':<12} {'amount':>12} "
+        f"{'age':>5}  status"
+    )
+    for row in rows:
+        amount = f"{Decimal(row['amount']):,.2f}"
+        age = "" if row["age_days"] is None else str(row["age_days"])
+        click.echo(
+            f"{row['id']:>7}  {row['kind']:<24} {row['claim_id'] or '':<20} "
+            f"{row['payer_id'] or '':<12} {amount:>12} {age:>5}  {row['status']}"
+        )
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def _money_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> int | None:
+    """Click callback: dollars (12.34) as cents; a bad amount is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except AmountFormatError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def _write(app: App) -> Any:
+    """A write transaction that holds SQLite's write lock from the start."""
+    return app.engine().connect().execution_options(begin_immediate=True)
+
+
+def _print_rows(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]
+) -> None:
+    click.echo("  ".join(f"{title:<{width}}" for title, _, width in columns).rstrip())
+    for row in rows:
+        cells = []
+        for _, key, width in columns:
+            value = row.get(key)
+            text = "" if value is None else str(value)
+            if key == "amount":
+                text = f"{Decimal(text):,.2f}"
+                cells.append(f"{text:>{width}}")
+            else:
+                cells.append(f"{text:<{width}}")
+        click.echo("  ".join(cells).rstrip())
+
+
+BY = click.option(
+    "--by", "actor", required=True, help="Who decides (name or initials)."
+)
+
+
+@main.group(cls=_Group)
+def refunds() -> None:
+    """The refund queue: overpayments the practice owes back, by due date."""
+
+
+@refunds.command("list")
+@click.option("--status", type=click.Choice([str(s) for s in RefundStatus]))
+@click.option(
+    "--due-before", metavar="DATE", callback=iso_date, help="Only those due before."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile refunds list --due-before 2024-05-01 --json")
+@pass_app
+def refunds_list(
+    app: App, *, status: str | None, due_before: dt.date | None, as_json: bool
+) -> None:
+    """List refunds (default: every open one), soonest due first."""
+    with app.engine().connect() as conn:
+        rows = views.list_refunds(conn, status=status, due_before=due_before)
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("No refunds match.")
+    else:
+        _print_rows(
+            rows,
+            [("id", "id", 6), ("reason", "reason", 18), ("status", "status", 9),
+             ("payee", "payee", 7), ("claim", "claim_id", 16),
+             ("payer/account", "payer_id", 14), ("amount", "amount", 12),
+             ("due", "due_on", 10)],
+        )  # fmt: skip
+
+
+def _refund(app: App, refund_id: int, action: str, actor: str, **kw: Any) -> None:
+    with _write(app) as conn, conn.begin():
+        status = refund_action(
+            conn, refund_id=refund_id, action=action, actor=actor,
+            at=app.clock.now(), **kw,
+        )  # fmt: skip
+    click.echo(f"Refund {refund_id} is now {status}.")
+
+
+@refunds.command("approve")
+@click.argument("refund_id", type=int)
+@BY
+@command_help("reconcile refunds approve 12 --by ann")
+@pass_app
+def refunds_approve(app: App, *, refund_id: int, actor: str) -> None:
+    """Approve a queued refund."""
+    _refund(app, refund_id, "approve", actor)
+
+
+@refunds.command("issue")
+@click.argument("refund_id", type=int)
+@click.option("--reference", required=True, help="Check number or EFT trace.")
+@BY
+@command_help("reconcile refunds issue 12 --reference CHK-10442 --by ann")
+@pass_app
+def refunds_issue(app: App, *, refund_id: int, reference: str, actor: str) -> None:
+    """Record that an approved refund was sent (check or EFT)."""
+    _refund(app, refund_id, "issue", actor, reference=reference)
+
+
+@refunds.command("close")
+@click.argument("refund_id", type=int)
+@BY
+@command_help("reconcile refunds close 12 --by ann")
+@pass_app
+def refunds_close(app: App, *, refund_id: int, actor: str) -> None:
+    """Close an issued refund (patient refunds, which no 835 acknowledges)."""
+    _refund(app, refund_id, "close", actor)
+
+
+@refunds.command("cancel")
+@click.argument("refund_id", type=int)
+@click.option("--reason", required=True, help="Why it is not refunded.")
+@BY
+@command_help('reconcile refunds cancel 12 --reason "payer corrected it" --by ann')
+@pass_app
+def refunds_cancel(app: App, *, refund_id: int, reason: str, actor: str) -> None:
+    """Cancel a queued or approved refund."""
+    _refund(app, refund_id, "cancel", actor, reason=reason)
+
+
+@refunds.command("suspend")
+@click.argument("refund_id", type=int)
+@click.option("--until", metavar="DATE", required=True, callback=iso_date)
+@click.option("--reason", required=True, help="The investigation under way.")
+@BY
+@command_help(
+    'reconcile refunds suspend 12 --until 2024-09-01 --reason "audit" --by ann'
+)
+@pass_app
+def refunds_suspend(
+    app: App, *, refund_id: int, until: dt.date, reason: str, actor: str
+) -> None:
+    """Suspend a Medicare/Medicaid refund's 60 days for an investigation (≤180 days)."""
+    with _write(app) as conn, conn.begin():
+        due = suspend_refund(
+            conn, refund_id=refund_id, until=until, reason=reason, actor=actor,
+            at=app.clock.now(), settings=app.settings,
+        )  # fmt: skip
+    click.echo(f"Refund {refund_id} is suspended until {until}; now due on {due}.")
+
+
+@main.group(cls=_Group)
+def recoupments() -> None:
+    """The recoupment queue: what payers take back, with deadlines and rights."""
+
+
+@recoupments.command("list")
+@click.option("--status", type=click.Choice([str(s) for s in RecoupmentStatus]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile recoupments list --status offset --json")
+@pass_app
+def recoupments_list(app: App, *, status: str | None, as_json: bool) -> None:
+    """List recoupments (default: every open one), soonest deadline first."""
+    with app.engine().connect() as conn:
+        rows = views.list_recoupments(conn, status=status)
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("No recoupments match.")
+    else:
+        _print_rows(
+            rows,
+            [("id", "id", 6), ("status", "status", 9), ("claim", "claim_id", 16),
+             ("payer", "payer_id", 10), ("amount", "amount", 12),
+             ("respond by", "response_due_on", 10), ("look-back", "lookback", 10)],
+        )  # fmt: skip
+
+
+@recoupments.command("add")
+@click.option("--payer", "payer_id", required=True, help="The practice's payer code.")
+@click.option("--claim", "claim_id", help="The claim the notice names.")
+@click.option("--amount", required=True, callback=_money_option, help="Dollars.")
+@click.option(
+    "--notice-date", "notice_on", metavar="DATE", required=True, callback=iso_date
+)
+@click.option("--reference", help="The letter's reference (FCN), as 835s will cite it.")
+@BY
+@command_help(
+    "reconcile recoupments add --payer AETNA --claim C1001 --amount 120.00 "
+    "--notice-date 2024-03-01 --reference FCN123 --by ann"
+)
+@pass_app
+def recoupments_add(
+    app: App,
+    *,
+    payer_id: str,
+    claim_id: str | None,
+    amount: int,
+    notice_on: dt.date,
+    reference: str | None,
+    actor: str,
+) -> None:
+    """Record a payer's notice of intent to recoup (before money moves)."""
+    with _write(app) as conn, conn.begin():
+        new_id = add_notice(
+            conn, settings=app.settings, payer_id=payer_id, claim_id=claim_id,
+            amount_cents=amount, notice_on=notice_on, reference=reference,
+            actor=actor, at=app.clock.now(),
+        )  # fmt: skip
+        row = views.list_recoupments(conn, status="noticed")
+    due = next((r["response_due_on"] for r in row if r["id"] == new_id), None)
+    click.echo(f"Recorded recoupment {new_id} (noticed); respond by {due}.")
+
+
+def _recoupment(app: App, item: int, action: str, actor: str, **kw: Any) -> None:
+    with _write(app) as conn, conn.begin():
+        status = recoupment_action(
+            conn, recoupment_id=item, action=action, actor=actor,
+            at=app.clock.now(), **kw,
+        )  # fmt: skip
+    click.echo(f"Recoupment {item} is now {status}.")
+
+
+@recoupments.command("dispute")
+@click.argument("recoupment_id", type=int)
+@click.option("--reason", required=True, help="Why the practice disputes it.")
+@BY
+@command_help('reconcile recoupments dispute 7 --reason "outside look-back" --by ann')
+@pass_app
+def recoupments_dispute(
+    app: App, *, recoupment_id: int, reason: str, actor: str
+) -> None:
+    """Dispute a recoupment (appeal, redetermination)."""
+    _recoupment(app, recoupment_id, "dispute", actor, reason=reason)
+
+
+@recoupments.command("accept")
+@click.argument("recoupment_id", type=int)
+@BY
+@command_help("reconcile recoupments accept 7 --by ann")
+@pass_app
+def recoupments_accept(app: App, *, recoupment_id: int, actor: str) -> None:
+    """Accept a recoupment as right."""
+    _recoupment(app, recoupment_id, "accept", actor)
+
+
+@recoupments.command("repay")
+@click.argument("recoupment_id", type=int)
+@click.option("--reference", required=True, help="Check number sent to the payer.")
+@BY
+@command_help("reconcile recoupments repay 7 --reference CHK-2210 --by ann")
+@pass_app
+def recoupments_repay(
+    app: App, *, recoupment_id: int, reference: str, actor: str
+) -> None:
+    """Record that the practice repaid by check instead of an offset."""
+    _recoupment(app, recoupment_id, "repay", actor, reference=reference)
+
+
+@recoupments.command("close")
+@click.argument("recoupment_id", type=int)
+@BY
+@command_help("reconcile recoupments close 7 --by ann")
+@pass_app
+def recoupments_close(app: App, *, recoupment_id: int, actor: str) -> None:
+    """Close a recoupment that needs nothing more."""
+    _recoupment(app, recoupment_id, "close", actor)
+
+
+@main.group(cls=_Group)
+def audit() -> None:
+    """The audit log of every change to exceptions, refunds and recoupments."""
+
+
+@audit.command("verify")
+@command_help("reconcile audit verify")
+@pass_app
+def audit_verify(app: App) -> None:
+    """Check the audit log is complete and unaltered (exit 1 if not)."""
+    with app.engine().connect() as conn:
+        report = verify_chain(conn)
+    if report.ok:
+        click.echo(f"The audit log is intact: {report.events} events.")
+        return
+    click.echo(f"The audit log was altered ({report.events} events read):", err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+# --------------------------------------------------------------------------- nightly
+
+
+@main.command("nightly")
+@click.option(
+    "--today",
+    metavar="DATE",
+    callback=iso_date,
+    help="The practice's today (default: the clock); days up to the day before run.",
+)
+@command_help("reconcile nightly --today 2024-03-06")
+@pass_app
+def nightly_command(app: App, *, today: dt.date | None) -> None:
+    """Catch up once: one run per day after the last successful day, up to yesterday.
+
+    This is what the scheduler runs at [schedule] time; use it from cron or a systemd
+    timer instead of `reconcile scheduler`. With no run yet only yesterday runs; when
+    more than [schedule] max_catch_up_days were missed, the most recent days run and
+    the older ones are recorded as skipped. A failed day is retried ([schedule]
+    retry_attempts, retry_delay_minutes apart). Exit 0 when every due day ran (or
+    none was due); 1 when a day still failed, another run holds the lock, or SIGTERM
+    stopped it.
+    """
+    engine, settings = app.engine(), app.settings
+    with jobs.stop_on_signals():
+        outcome = jobs.run_nightly(
+            engine=engine,
+            settings=settings,
+            clock=app.clock,
+            today=today,
+            sleep=time.sleep,
+        )
+    if outcome.skipped:
+        first, last = outcome.skipped
+        most = settings.schedule.max_catch_up_days
+        click.echo(
+            f"Skipped {first} to {last}: more than {most} days were missed. To "
+            f"reconcile them: reconcile run --from {first} --to {last}"
+        )
+    for done in outcome.runs:
+        found = sum(f["count"] for f in (done.summary.get("exceptions") or {}).values())
+        click.echo(
+            f"Run {done.run_id} succeeded for {done.day}: {found} open exceptions."
+        )
+    if not outcome.runs:
+        since = outcome.last_successful or "none yet"
+        click.echo(f"Nothing to do: the last successful day is {since}.")
+
+
+@main.command("scheduler")
+@command_help("reconcile --log-format json scheduler")
+@pass_app
+def scheduler_command(app: App) -> None:
+    """Run the nightly job every day at [schedule] time until SIGTERM or Ctrl-C.
+
+    Each time it does what `reconcile nightly` does. Started after today's time
+    (within [schedule] misfire_grace_minutes) it catches up at once. Another process
+    holding the run lock is logged and left to the next day; a failed pass is retried.
+    On SIGTERM or SIGINT a run in progress is rolled back (the next pass redoes its
+    day) and the scheduler exits 0.
+    """
+    jobs.serve(engine=app.engine(), settings=app.settings, clock=app.clock)
+
+
+def _dollars(amount: str) -> str:
+    return f"{Decimal(amount):,.2f}"
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    """The status document as labelled lines."""
+
+    def line(label: str, text: str) -> None:
+        click.echo(f"{label:<22}{text}")
+
+    line("Last successful day", report["last_successful_day"] or "none yet")
+    pending = report["pending"]
+    if pending:
+        days = f"{pending['from']} to {pending['to']} ({pending['days']} day(s))"
+        if pending["will_skip"]:
+            skip = pending["will_skip"]
+            days += f"; will skip {skip['from']} to {skip['to']}"
+        line("Not yet run", days)
+    schedule = report["schedule"]
+    zone = ZoneInfo(schedule["time_zone"])
+    at = dt.datetime.fromisoformat(report["next_run"]).astimezone(zone)
+    line(
+        "Next scheduled run",
+        f"{at:%Y-%m-%d %H:%M %Z} (daily at {schedule['time']} {schedule['time_zone']})",
+    )
+    for label, key in (("Run lock", "lock"), ("Nightly pass", "nightly_pass")):
+        holder = report[key]
+        if holder is None:
+            line(label, "free")
+            continue
+        run = f"run {holder['run_id']} " if holder["run_id"] else ""
+        gone = "" if holder["alive"] else " (that process is gone)"
+        line(
+            label,
+            f"held by {run}{holder['host']} (pid {holder['pid']}) since "
+            f"{holder['since'][:19]} UTC{gone}",
+        )
+    run = report["last_run"]
+    if run is None:
+        line("Last run", "none yet")
+    else:
+        window = run["window"]
+        line(
+            "Last run",
+            f"run {run['id']} {run['status']} ({run['trigger']}, {window['from']} to "
+            f"{window['to']})",
+        )
+        if run["error"]:
+            line("", f"error: {run['error']}")
+    skipped = report["skipped"]
+    if skipped:
+        line(
+            "Skipped by nightly",
+            f"{skipped['from']} to {skipped['to']} ({skipped['days']} day(s), run "
+            f"{skipped['run_id']}); reconcile them with: reconcile run --from "
+            f"{skipped['from']} --to {skipped['to']}",
+        )
+    for label, key in (
+        ("Refunds due", "refunds"),
+        ("Recoupment responses", "recoupments"),
+    ):
+        buckets = report[key]
+        line(
+            label,
+            "; ".join(
+                f"{name.replace('_', ' ')} {b['count']} ({_dollars(b['amount'])})"
+                for name, b in buckets.items()
+            ),
+        )
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command_help("reconcile status --json")
+@pass_app
+def status_command(app: App, *, as_json: bool) -> None:
+    """Show where the nightly job stands.
+
+    The last successful day, the days not yet run, the next scheduled run (local
+    time), who holds the run lock, the last run's status and error, a range of days
+    the nightly job skipped that nobody has run since, and the refunds and
+    recoupment responses overdue or due within 7 and 30 days (the 30-day figures
+    include the 7-day ones).
+    """
+    with app.engine().connect() as conn:
+        report = jobs.status_report(
+            conn=conn, settings=app.settings, now=app.clock.now()
+        )
+    if as_json:
+        echo_json(report)
+    else:
+        _print_status(report)

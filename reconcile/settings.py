@@ -117,6 +117,7 @@ class MatchingSettings:
     deposit_business_days: int = 3
     unpaid_after_days: int = 45
     correction_wait_days: int = 30
+    posting_grace_days: int = 5
     expected_reduction_carcs: tuple[str, ...] = ("253",)
 
 
@@ -428,6 +429,7 @@ def _parse(origin: str, data: Mapping[str, Any]) -> Settings:
         correction_wait_days=r.required_int(
             "correction_wait_days", m.correction_wait_days
         ),
+        posting_grace_days=r.required_int("posting_grace_days", m.posting_grace_days),
         expected_reduction_carcs=r.strings(
             "expected_reduction_carcs", m.expected_reduction_carcs
         ),

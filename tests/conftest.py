@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TEST_URL_ENV = "RECONCILE_TEST_DATABASE_URL"
 DB_FIXTURES = {
+    "connection",
     "scratch",
     "database_url",
     "engine",
@@ -175,6 +176,17 @@ def session(engine: Engine) -> Iterator[Session]:
             yield db
         finally:
             db.close()
+            transaction.rollback()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transaction is rolled back after the test."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield conn
+        finally:
             transaction.rollback()
 
 

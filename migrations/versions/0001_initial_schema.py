@@ -433,6 +433,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("identified_on", sa.Date(), nullable=False),
+        sa.Column("seen_as_of", sa.Date(), nullable=False),
         sa.Column(
             "first_run_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -790,6 +791,7 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column("seen_as_of", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1008,6 +1010,7 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column("seen_as_of", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -25,6 +25,7 @@ from reconcile.categories import SourceKind, SourceStatus
 from reconcile.clock import Clock
 from reconcile.db.bulk import analyze, write_transaction
 from reconcile.db.tables import SourceFile
+from reconcile.faults import checkpoint
 from reconcile.ingest.outcome import (
     FileOutcome,
     FileRejected,
@@ -225,6 +226,7 @@ def _load_one(
             result = load(conn, path, file_id)
         except FileRejected as rejected:
             raise _Rollback(rejected) from None
+        checkpoint("import:loaded")
         conn.execute(
             update(SourceFile)
             .where(SourceFile.id == file_id)

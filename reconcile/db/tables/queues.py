@@ -57,6 +57,8 @@ class Refund(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_run.id"))
     last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_run.id"))
+    #: As-of date of the last run that confirmed it; earlier as-of runs leave it be.
+    seen_as_of: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -104,6 +106,8 @@ class Recoupment(Base):
     created_by: Mapped[str] = mapped_column(String(120))  # "run" or a person
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_run.id"))
     last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_run.id"))
+    #: As-of date of the last run that confirmed it; earlier as-of runs leave it be.
+    seen_as_of: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

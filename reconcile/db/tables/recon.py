@@ -151,6 +151,9 @@ class ReconException(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     # Lifecycle
     identified_on: Mapped[dt.date]  # as-of date of the run that first found it
+    #: As-of date of the last run that confirmed or resolved it. A run with an earlier
+    #: as-of date (a re-run of the past) does not change its lifecycle.
+    seen_as_of: Mapped[dt.date]
     first_run_id: Mapped[int] = mapped_column(ForeignKey("recon_run.id"))
     last_seen_run_id: Mapped[int] = mapped_column(ForeignKey("recon_run.id"))
     resolved_by_run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_run.id"))

@@ -1,0 +1,363 @@
+"""Overpayments that create refunds: duplicate payments, two primary payers, and
+patients who paid more than they owe (``overpaid`` itself comes from the claims).
+
+- ``duplicate_payment``: the claim's payer paid the same lines twice, for the same
+  amounts, with no reversal of the first payment — same REF*6R line control number, or
+  the same procedure code and service date (an 835 without lines: the same charge,
+  paid amount and statement date). A line paid $0 earlier (pended, CARC 133) and paid
+  later is not a duplicate, nor is a supplemental payment of a different amount.
+  CARC 18/B13 on the later payment appear in its codes as context.
+- ``cob_overlap``: another payer paid the claim as primary (CLP02 1/19) while the
+  claim's payer also paid it: the money of the one that should not have paid is owed
+  back to it.
+- ``patient_overpaid``: the patient paid more than their final responsibility — the
+  claim payer's patient responsibility (CLP05) less what secondary payers paid — or,
+  for money not tied to a claim, a credit balance remains on the account.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from reconcile.categories import ExceptionKind, Pairing
+from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
+from reconcile.codes import REVERSAL_STATUS
+from reconcile.context import RunContext
+from reconcile.db.base import CentsType, IdType
+from reconcile.db.tables import (
+    PatientPayment,
+    ReconMatch,
+    X12ClaimPayment,
+    X12Payment,
+    X12ServiceLine,
+)
+from reconcile.db.temp import create_temp, drop_temp
+
+
+def _own_paid_payments(conn: Connection, ctx: RunContext, state: Table) -> Table:
+    """Own-payer payments (not reversals, paid > 0) of claims paid more than once."""
+    table = create_temp(
+        conn,
+        "tmp_own_paid",
+        [
+            Column("claim_pk", IdType, nullable=False),
+            Column("cp_id", IdType, primary_key=True),
+            Column("payment_id", IdType, nullable=False),
+            Column("paid_on", Date, nullable=False),
+            Column("seq", IdType, nullable=False),
+            Column("paid_cents", CentsType, nullable=False),
+            Column("charge_cents", CentsType, nullable=False),
+            Column("payer_control", String(50)),
+            Column("statement_from_on", Date),
+            Column("trace", String(50), nullable=False),
+            Column("originator", String(10), nullable=False),
+        ],
+        indexes=[("claim_pk",)],
+    )
+    m, cp, p, pp = ReconMatch, X12ClaimPayment, X12Payment, ctx.payment_payer
+    conn.execute(
+        insert(table).from_select(
+            [c.name for c in table.columns],
+            select(
+                state.c.claim_pk,
+                cp.id,
+                cp.payment_id,
+                p.paid_on,
+                cp.seq,
+                cp.paid_cents,
+                cp.charge_cents,
+                cp.payer_control,
+                cp.statement_from_on,
+                p.trace_number,
+                p.originator_id,
+            )
+            .select_from(state)
+            .join(
+                m, and_(m.pairing == Pairing.CLAIM_REMIT, m.left_id == state.c.claim_pk)
+            )
+            .join(cp, cp.id == m.right_id)
+            .join(p, p.id == cp.payment_id)
+            .join(pp, pp.c.payment_id == p.id)
+            .where(
+                state.c.in_scope,
+                state.c.own_count >= 2,
+                pp.c.payer_id == state.c.payer_id,
+                p.paid_on <= ctx.as_of,
+                cp.status_code != REVERSAL_STATUS,
+                cp.paid_cents > 0,
+            ),
+        )
+    )
+    return table
+
+
+def add_duplicate_candidates(
+    conn: Connection,
+    ctx: RunContext,
+    *,
+    state: Table,
+    reversals: Table,
+    candidates: Table,
+) -> int:
+    """Insert ``duplicate_payment`` candidates (see the module docstring).
+
+    ``reversals`` (from :mod:`reconcile.classify.reversals`) tells which payments were
+    reversed: a reversed payment has no duplicate.
+    """
+    own = _own_paid_payments(conn, ctx, state)
+    first, dup = own.alias("first"), own.alias("dup")
+    r = reversals
+    reversed_first = exists(
+        select(r.c.reversal_id).where(r.c.original_id == first.c.cp_id)
+    )
+    l1, l2 = X12ServiceLine, aliased(X12ServiceLine)
+    same_lines = exists(
+        select(l1.id)
+        .join(l2, l2.claim_payment_id == dup.c.cp_id)
+        .where(
+            l1.claim_payment_id == first.c.cp_id,
+            l1.paid_cents > 0,
+            l2.paid_cents == l1.paid_cents,
+            or_(
+                and_(l1.line_control.is_not(None), l1.line_control == l2.line_control),
+                and_(
+                    l1.procedure_code == l2.procedure_code,
+                    l1.service_from_on == l2.service_from_on,
+                ),
+            ),
+        )
+    )
+    no_lines = ~exists(
+        select(l1.id).where(l1.claim_payment_id.in_([first.c.cp_id, dup.c.cp_id]))
+    )
+    same_claim_level = and_(
+        no_lines,
+        first.c.charge_cents == dup.c.charge_cents,
+        first.c.paid_cents == dup.c.paid_cents,
+        or_(
+            first.c.statement_from_on.is_(None),
+            first.c.statement_from_on == dup.c.statement_from_on,
+        ),
+    )
+    later = or_(
+        dup.c.paid_on > first.c.paid_on,
+        and_(dup.c.paid_on == first.c.paid_on, dup.c.cp_id > first.c.cp_id),
+    )
+    s = state
+    duplicates_earlier = exists(
+        select(first.c.cp_id).where(
+            first.c.claim_pk == dup.c.claim_pk,
+            first.c.cp_id != dup.c.cp_id,
+            later,
+            ~reversed_first,
+            or_(same_lines, same_claim_level),
+        )
+    )
+    added = add(
+        conn,
+        candidates,
+        select(
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.DUPLICATE_PAYMENT,
+                    s.c.payer_id,
+                    s.c.claim_id,
+                    dup.c.originator,
+                    dup.c.trace,
+                    dup.c.paid_on,
+                    dup.c.seq,
+                ),
+                kind=kind_literal(ExceptionKind.DUPLICATE_PAYMENT),
+                claim_id=s.c.claim_id,
+                payer_id=s.c.payer_id,
+                patient_account=s.c.patient_account,
+                subject_table="expected_claim",
+                subject_id=s.c.claim_pk,
+                amount_cents=dup.c.paid_cents,
+                expected_cents=s.c.expected_cents,
+                paid_cents=s.c.own_paid_cents,
+                variance_cents=s.c.own_paid_cents - s.c.expected_cents,
+                detail="paid again in the 835 of "
+                + cast(dup.c.paid_on, String)
+                + " (TRN "
+                + dup.c.trace
+                + ")",
+                service_on=s.c.service_on,
+                paid_on=dup.c.paid_on,
+                age_from_on=dup.c.paid_on,
+            )
+        )
+        .select_from(dup)
+        .join(s, s.c.claim_pk == dup.c.claim_pk)
+        .where(duplicates_earlier),
+    )
+    drop_temp(conn, own)
+    return added
+
+
+def add_cob_candidates(
+    conn: Connection, ctx: RunContext, *, state: Table, candidates: Table
+) -> int:
+    """Insert ``cob_overlap`` candidates: two payers both paid as primary."""
+    s = state
+    return add(
+        conn,
+        candidates,
+        select(
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.COB_OVERLAP, s.c.other_primary_payer, s.c.claim_id
+                ),
+                kind=kind_literal(ExceptionKind.COB_OVERLAP),
+                claim_id=s.c.claim_id,
+                payer_id=s.c.other_primary_payer,
+                patient_account=s.c.patient_account,
+                subject_table="expected_claim",
+                subject_id=s.c.claim_pk,
+                amount_cents=s.c.other_primary_paid_cents,
+                expected_cents=s.c.expected_cents,
+                paid_cents=s.c.own_paid_cents + s.c.other_primary_paid_cents,
+                variance_cents=s.c.own_paid_cents
+                + s.c.other_primary_paid_cents
+                - s.c.expected_cents,
+                detail="paid as primary by "
+                + s.c.other_primary_payer
+                + " and by "
+                + s.c.payer_id,
+                service_on=s.c.service_on,
+                paid_on=s.c.other_primary_last_paid_on,
+                age_from_on=s.c.other_primary_last_paid_on,
+            )
+        ).where(
+            s.c.in_scope,
+            s.c.own_count > 0,
+            s.c.own_paid_cents > 0,
+            s.c.other_primary_count > 0,
+            s.c.other_primary_paid_cents > 0,
+        ),
+    )
+
+
+def add_patient_candidates(
+    conn: Connection, ctx: RunContext, *, state: Table, candidates: Table
+) -> int:
+    """Insert ``patient_overpaid`` candidates, per claim and per account."""
+    s = state
+    tolerance = ctx.settings.matching.tolerance_cents
+    known_resp = case(
+        (s.c.own_count > 0, s.c.own_patient_resp_cents - s.c.cob_paid_cents),
+        else_=s.c.expected_patient_cents,
+    )
+    responsibility = case((known_resp < 0, literal(0)), else_=known_resp)
+    over = s.c.patient_paid_cents - responsibility
+    added = add(
+        conn,
+        candidates,
+        select(
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.PATIENT_OVERPAID, s.c.patient_account, s.c.claim_id
+                ),
+                kind=kind_literal(ExceptionKind.PATIENT_OVERPAID),
+                claim_id=s.c.claim_id,
+                patient_account=s.c.patient_account,
+                subject_table="expected_claim",
+                subject_id=s.c.claim_pk,
+                amount_cents=over,
+                expected_cents=responsibility,
+                paid_cents=s.c.patient_paid_cents,
+                variance_cents=over,
+                detail=literal("the patient paid more than their responsibility"),
+                service_on=s.c.service_on,
+                paid_on=s.c.last_patient_paid_on,
+                age_from_on=s.c.last_patient_paid_on,
+            )
+        ).where(
+            s.c.in_scope,
+            s.c.patient_account.is_not(None),
+            known_resp.is_not(None),
+            over > tolerance,
+        ),
+    )
+    return added + _add_account_credits(conn, ctx, state=state, candidates=candidates)
+
+
+def _add_account_credits(
+    conn: Connection, ctx: RunContext, *, state: Table, candidates: Table
+) -> int:
+    """A credit balance: payments not tied to a claim exceed what the account owes."""
+    s, pay = state, PatientPayment
+    tolerance = ctx.settings.matching.tolerance_cents
+    known_resp = case(
+        (s.c.own_count > 0, s.c.own_patient_resp_cents - s.c.cob_paid_cents),
+        else_=s.c.expected_patient_cents,
+    )
+    remaining = case(
+        (known_resp - s.c.patient_paid_cents > 0, known_resp - s.c.patient_paid_cents),
+        else_=literal(0),
+    )
+    owed = (
+        select(
+            s.c.patient_account.label("account"),
+            func.sum(remaining).label("owed"),
+            func.count(case((known_resp.is_(None), 1))).label("unknown"),
+        )
+        .where(s.c.patient_account.is_not(None))
+        .group_by(s.c.patient_account)
+        .subquery("owed")
+    )
+    unallocated = (
+        select(
+            pay.patient_account.label("account"),
+            func.sum(pay.amount_cents).label("paid"),
+            func.min(pay.id).label("first_id"),
+            func.max(pay.received_on).label("last_on"),
+        )
+        .where(pay.claim_id.is_(None), pay.received_on <= ctx.as_of)
+        .group_by(pay.patient_account)
+        .subquery("unallocated")
+    )
+    credit = unallocated.c.paid - func.coalesce(owed.c.owed, 0)
+    return add(
+        conn,
+        candidates,
+        select(
+            *columns(
+                fingerprint=fingerprint(
+                    ExceptionKind.PATIENT_OVERPAID,
+                    unallocated.c.account,
+                    literal("credit"),
+                ),
+                kind=kind_literal(ExceptionKind.PATIENT_OVERPAID),
+                patient_account=unallocated.c.account,
+                subject_table="patient_payment",
+                subject_id=unallocated.c.first_id,
+                amount_cents=credit,
+                expected_cents=func.coalesce(owed.c.owed, 0),
+                paid_cents=unallocated.c.paid,
+                variance_cents=credit,
+                detail=literal("credit balance on the patient's account"),
+                paid_on=unallocated.c.last_on,
+                age_from_on=unallocated.c.last_on,
+            )
+        )
+        .select_from(unallocated)
+        .outerjoin(owed, owed.c.account == unallocated.c.account)
+        .where(func.coalesce(owed.c.unknown, 0) == 0, credit > tolerance),
+    )

@@ -1,0 +1,1 @@
+"""One matching rule per module; :mod:`reconcile.matching.registry` orders them."""

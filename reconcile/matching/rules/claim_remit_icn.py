@@ -1,0 +1,74 @@
+"""A correction or reversal whose CLP01 changed joins its claim through the ICN.
+
+Business rule: when the practice changed CLM01 on a replacement claim, the payer's
+correction carries the new CLP01, with REF*F8 naming the original payer claim control
+number (RFI 2150); a reversal carries the original CLP07 (RFI 578). Such a claim
+payment joins the claim group of the claim payment it refers to, when both come from
+the same payer: REF*F8 = that payment's CLP07, or a reversal (CLP02 22) with the same
+CLP07. Applied repeatedly, it follows chains of corrections.
+
+Fields: REF*F8 (``original_ref``), CLP07 (``payer_control``), CLP02, the 835's payer
+tie, payment date ≤ as-of.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from reconcile.categories import Pairing
+from reconcile.codes import REVERSAL_STATUS
+from reconcile.context import RunContext
+from reconcile.db.tables import ReconMatch, X12ClaimPayment, X12Payment
+from reconcile.matching.rule import CandidateQuery
+
+RULE_ID = "claim_remit_icn"
+PAIRING = Pairing.CLAIM_REMIT
+RIGHT_TABLE = "x12_claim_payment"
+ONE_TO_ONE = False
+
+
+def candidates(*, ctx: RunContext) -> CandidateQuery:
+    """Pairs (claim of the referred payment, referring claim payment)."""
+    new, old = X12ClaimPayment, aliased(X12ClaimPayment)
+    new_pay, old_pay = X12Payment, aliased(X12Payment)
+    new_payer = ctx.payment_payer
+    old_payer = ctx.payment_payer.alias("old_payer")
+    m = ReconMatch
+    return (
+        select(
+            m.left_id.label("left_id"),
+            new.id.label("right_id"),
+            m.left_cents.label("left_cents"),
+            new.paid_cents.label("right_cents"),
+        )
+        .select_from(new)
+        .join(new_pay, new_pay.id == new.payment_id)
+        .join(new_payer, new_payer.c.payment_id == new_pay.id)
+        .join(
+            old,
+            or_(
+                old.payer_control == new.original_ref,
+                and_(
+                    new.status_code == REVERSAL_STATUS,
+                    old.payer_control == new.payer_control,
+                ),
+            ),
+        )
+        .join(
+            m,
+            and_(
+                m.pairing == PAIRING,
+                m.right_table == RIGHT_TABLE,
+                m.right_id == old.id,
+            ),
+        )
+        .join(old_pay, old_pay.id == old.payment_id)
+        .join(old_payer, old_payer.c.payment_id == old_pay.id)
+        .where(
+            new.id != old.id,
+            new_payer.c.payer_id == old_payer.c.payer_id,
+            new_pay.paid_on <= ctx.as_of,
+            old_pay.paid_on <= ctx.as_of,
+        )
+    )

@@ -1,0 +1,396 @@
+"""Reversals and recoupments: what payers take back, linked to what they paid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, Engine, select
+
+from reconcile.db.tables import ReconException as E
+from reconcile.db.tables import Recoupment
+from reconcile.periods import RunWindow
+from reconcile.queues import recoupment_action
+from reconcile.queues.notices import add_notice
+from reconcile.settings import PayerKind, PayerProfile, PlbReferenceLayout, Settings
+from tests.factories import (
+    make_adjustment,
+    make_claim,
+    make_claim_payment,
+    make_payment,
+    make_plb,
+)
+from tests.helpers import CLOCK, claim_kinds, open_exceptions, run
+
+D = dt.date
+APRIL = RunWindow(D(2024, 4, 1), D(2024, 4, 30))
+MAY = RunWindow(D(2024, 5, 1), D(2024, 5, 31))
+
+
+def _remit(
+    conn: Connection,
+    *,
+    on: dt.date,
+    trace: str,
+    lines: list[tuple[str, str, int, str | None]],
+    amount: int = 0,
+) -> int:
+    """One 835: (claim, CLP02, CLP04, CLP07) per claim payment."""
+    payment = make_payment(conn, paid_on=on, trace_number=trace, amount_cents=amount)
+    for claim_id, status, paid, control in lines:
+        make_claim_payment(
+            conn, payment_id=payment, claim_id=claim_id, status_code=status,
+            paid_cents=paid, payer_control=control,
+        )  # fmt: skip
+    return payment
+
+
+def _recoupments(engine: Engine) -> list[tuple[str, str | None, int, str]]:
+    r = Recoupment
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(r.reason, r.claim_id, r.amount_cents, r.status).order_by(r.id)
+        ).all()
+    return [(str(a), b, c, str(d)) for a, b, c, d in rows]
+
+
+class TestReversals:
+    def test_correction_in_same_835_for_less_is_one_offset(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Paid 100, reversed −100 and corrected 80 in one 835: 20 taken there."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="R1")
+            _remit(
+                conn, on=D(2024, 2, 5), trace="T1", lines=[("R1", "1", 10_000, "ICN1")]
+            )
+            _remit(
+                conn, on=D(2024, 3, 5), trace="T2",
+                lines=[("R1", "22", -10_000, "ICN1"), ("R1", "1", 8_000, "ICN2")],
+            )  # fmt: skip
+        run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("reversal", "R1", 2_000, "offset")]
+        # The shortfall is explained by the underpaid claim: no recoupment exception.
+        assert claim_kinds(fresh_engine) == {("underpaid", "R1"): 2_000}
+        assert "recoupment" not in {
+            v["kind"] for v in open_exceptions(fresh_engine).values()
+        }
+
+    def test_later_correction_settles_the_recoupment(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Reversed in March, re-paid in full in April: the recoupment closes."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="R2")
+            _remit(
+                conn, on=D(2024, 2, 5), trace="T1", lines=[("R2", "1", 10_000, "ICN1")]
+            )
+            _remit(
+                conn,
+                on=D(2024, 3, 20),
+                trace="T2",
+                lines=[("R2", "22", -10_000, "ICN1")],
+            )
+        result = run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("reversal", "R2", 10_000, "offset")]
+        assert result.summary["pending"]["reversals_awaiting_correction"] == 1
+        assert claim_kinds(fresh_engine) == {}  # waiting for the correction
+        with fresh_engine.begin() as conn:
+            _remit(
+                conn, on=D(2024, 4, 3), trace="T3", lines=[("R2", "1", 10_000, "ICN2")]
+            )
+        run(fresh_engine, window=APRIL)
+        assert _recoupments(fresh_engine) == [("reversal", "R2", 10_000, "closed")]
+
+    def test_uncorrected_reversal_suggests_by_carc(self, fresh_engine: Engine) -> None:
+        """After the wait: eligibility CARC → bill another payer; else resubmit."""
+        with fresh_engine.begin() as conn:
+            for claim_id, carc in (("E1", "27"), ("E2", "16")):
+                make_claim(conn, claim_id=claim_id)
+                _remit(conn, on=D(2024, 1, 5), trace=f"A{claim_id}",
+                       lines=[(claim_id, "1", 10_000, f"I{claim_id}")])  # fmt: skip
+                payment = make_payment(
+                    conn, paid_on=D(2024, 2, 20), trace_number=f"B{claim_id}"
+                )
+                reversal = make_claim_payment(
+                    conn, payment_id=payment, claim_id=claim_id, status_code="22",
+                    paid_cents=-10_000, payer_control=f"I{claim_id}",
+                )  # fmt: skip
+                make_adjustment(
+                    conn,
+                    claim_payment_id=reversal,
+                    reason_code=carc,
+                    amount_cents=-5_000,
+                )
+        run(fresh_engine)
+        found = {
+            v["claim"]: v for v in open_exceptions(fresh_engine).values()
+            if v["kind"] == "reversal_uncorrected"
+        }  # fmt: skip
+        assert set(found) == {"E1", "E2"}
+        with fresh_engine.connect() as conn:
+            actions = dict(
+                conn.execute(
+                    select(E.claim_id, E.suggested_action).where(
+                        E.kind == "reversal_uncorrected"
+                    )
+                ).all()
+            )
+        assert actions["E1"].startswith("Bill the other payer")
+        assert actions["E2"].startswith("Correct and resubmit")
+        assert [r[3] for r in _recoupments(fresh_engine)] == ["offset", "offset"]
+
+
+class TestPlb:
+    def test_wo_immediate_links_to_the_claim(self, fresh_engine: Engine) -> None:
+        """A WO +X naming a known CLP01 is a recoupment of that claim, offset now."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="W1")
+            _remit(
+                conn, on=D(2024, 1, 10), trace="T0", lines=[("W1", "1", 10_000, "ICNW")]
+            )
+            payment = make_payment(conn, paid_on=D(2024, 3, 8), trace_number="T9")
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="WO",
+                reference="W1 ICNW",
+                amount_cents=3_000,
+            )
+        run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("plb_offset", "W1", 3_000, "offset")]
+        kinds = {v["kind"] for v in open_exceptions(fresh_engine).values()}
+        assert "recoupment" in kinds
+
+    def test_deferred_then_taken_is_one_recoupment(self, fresh_engine: Engine) -> None:
+        """Reversal netting −X plus WO −X: pending; the later WO +X offsets it."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="P1")
+            _remit(
+                conn, on=D(2024, 1, 10), trace="T0", lines=[("P1", "1", 10_000, "ICNP")]
+            )
+            first = _remit(
+                conn, on=D(2024, 3, 5), trace="TA",
+                lines=[("P1", "22", -10_000, "ICNP"), ("P1", "1", 6_000, "ICNQ")],
+            )  # fmt: skip
+            make_plb(
+                conn,
+                payment_id=first,
+                reason_code="WO",
+                reference="ICNP",
+                amount_cents=-4_000,
+            )
+        run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("reversal", "P1", 4_000, "pending")]
+        with fresh_engine.begin() as conn:
+            later = make_payment(conn, paid_on=D(2024, 4, 5), trace_number="TB")
+            make_plb(
+                conn,
+                payment_id=later,
+                reason_code="WO",
+                reference="ICNP",
+                amount_cents=4_000,
+            )
+        run(fresh_engine, window=APRIL)
+        assert _recoupments(fresh_engine) == [("reversal", "P1", 4_000, "offset")]
+        with fresh_engine.connect() as conn:
+            row = conn.execute(
+                select(Recoupment.offset_trace, Recoupment.pending_payment_id)
+            ).one()
+        assert row == ("TB", first)
+
+    def test_forward_balance_counts_once(self, fresh_engine: Engine) -> None:
+        """FB −X carries the take; the FB +X citing the first TRN02 takes it, once."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="F1")
+            _remit(
+                conn, on=D(2024, 1, 10), trace="T0", lines=[("F1", "1", 10_000, "ICNF")]
+            )
+            first = _remit(
+                conn,
+                on=D(2024, 3, 5),
+                trace="TRNA",
+                lines=[("F1", "22", -10_000, "ICNF")],
+            )
+            make_plb(
+                conn,
+                payment_id=first,
+                reason_code="FB",
+                reference="TRNA",
+                amount_cents=-10_000,
+            )
+        run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("reversal", "F1", 10_000, "pending")]
+        with fresh_engine.begin() as conn:
+            later = make_payment(conn, paid_on=D(2024, 4, 5), trace_number="TRNB")
+            make_plb(
+                conn,
+                payment_id=later,
+                reason_code="FB",
+                reference="TRNA",
+                amount_cents=10_000,
+            )
+        run(fresh_engine, window=APRIL)
+        assert _recoupments(fresh_engine) == [("reversal", "F1", 10_000, "offset")]
+
+    def test_wo_72_pair_acknowledges_a_repayment(self, fresh_engine: Engine) -> None:
+        """WO +X with 72 −X is no new recoupment; it closes the repaid one."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="K1")
+            add_notice(
+                conn, settings=Settings(), payer_id="AETNA", claim_id="K1",
+                amount_cents=2_500, notice_on=D(2024, 2, 1), reference="FCN7",
+                actor="ann", at=CLOCK.now(),
+            )  # fmt: skip
+            item = conn.execute(select(Recoupment.id)).scalar_one()
+            recoupment_action(
+                conn, recoupment_id=item, action="repay", actor="ann", at=CLOCK.now(),
+                reference="CHK1",
+            )  # fmt: skip
+            payment = make_payment(conn, paid_on=D(2024, 3, 12), trace_number="TK")
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="WO",
+                reference="FCN7",
+                amount_cents=2_500,
+            )
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="72",
+                reference="FCN7",
+                amount_cents=-2_500,
+            )
+        run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("notice", "K1", 2_500, "closed")]
+
+    def test_letter_first_then_offset_links(self, fresh_engine: Engine) -> None:
+        """A noticed recoupment moves to offset when the WO cites its reference."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="L1")
+            add_notice(
+                conn, settings=Settings(), payer_id="AETNA", claim_id="L1",
+                amount_cents=7_000, notice_on=D(2024, 2, 1), reference="FCN9",
+                actor="ann", at=CLOCK.now(),
+            )  # fmt: skip
+            payment = make_payment(conn, paid_on=D(2024, 3, 14), trace_number="TL")
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="WO",
+                reference="FCN9",
+                amount_cents=7_000,
+            )
+        run(fresh_engine)
+        assert _recoupments(fresh_engine) == [("notice", "L1", 7_000, "offset")]
+
+    def test_medicare_layout_and_lump_sum(self, fresh_engine: Engine) -> None:
+        """Positions 20–39 name the claim; an unknown reference stays unlinked."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="MCR1", payer_id="MCR")
+            payment = make_payment(
+                conn, paid_on=D(2024, 3, 8), trace_number="TM", payer_ref_2u="MCR"
+            )
+            make_plb(
+                conn, payment_id=payment, reason_code="WO",
+                reference="ICN123456789012345 MCR1", amount_cents=1_500,
+            )  # fmt: skip
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="WO",
+                reference="LUMPSUM",
+                amount_cents=900,
+            )
+        settings = Settings(
+            payers=(PayerProfile(id="MCR", kind=PayerKind.MEDICARE,
+                                 plb_reference_layout=PlbReferenceLayout.MEDICARE),)
+        )  # fmt: skip
+        run(fresh_engine, settings=settings)
+        assert sorted(_recoupments(fresh_engine), key=str) == [
+            ("plb_offset", "MCR1", 1_500, "offset"),
+            ("plb_offset", None, 900, "offset"),
+        ]
+        # The claim already has an exception (unpaid); the lump sum is reported alone.
+        with fresh_engine.connect() as conn:
+            lump = conn.execute(
+                select(E.claim_id, E.detail).where(E.kind == "recoupment")
+            ).all()
+        assert len(lump) == 1
+        assert lump[0].claim_id is None
+        assert "original not identified" in lump[0].detail
+
+
+class TestLookBackAndDecisions:
+    def test_state_lookback_violation_and_exemption(self, fresh_engine: Engine) -> None:
+        """SC allows 18 months; an exempt (ERISA) payer is not checked."""
+        with fresh_engine.begin() as conn:
+            for payer in ("SCPLAN", "ERISA"):
+                make_claim(conn, claim_id=f"O-{payer}", payer_id=payer)
+                _remit_payer(conn, payer, D(2022, 1, 5), f"O-{payer}", 10_000)
+                _remit_payer(
+                    conn, payer, D(2024, 3, 5), f"O-{payer}", -10_000, status="22"
+                )
+        settings = Settings(
+            payers=(
+                PayerProfile(id="SCPLAN", state="SC"),
+                PayerProfile(id="ERISA", state="SC", exempt_from_state_rules=True),
+            )
+        )
+        run(fresh_engine, settings=settings)
+        with fresh_engine.connect() as conn:
+            verdicts = dict(
+                conn.execute(
+                    select(Recoupment.payer_id, Recoupment.lookback_status)
+                ).all()
+            )
+            note = conn.execute(
+                select(Recoupment.lookback_note).where(Recoupment.payer_id == "SCPLAN")
+            ).scalar_one()
+        assert verdicts == {"SCPLAN": "outside", "ERISA": "exempt"}
+        assert "SC allows 18 months" in note
+
+    def test_reruns_keep_a_dispute(self, fresh_engine: Engine) -> None:
+        """A disputed recoupment stays disputed through re-runs."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="D1")
+            _remit(
+                conn, on=D(2024, 1, 10), trace="T0", lines=[("D1", "1", 10_000, "ICND")]
+            )
+            payment = make_payment(conn, paid_on=D(2024, 3, 8), trace_number="T9")
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="WO",
+                reference="D1",
+                amount_cents=1_000,
+            )
+        run(fresh_engine)
+        with fresh_engine.begin() as conn:
+            item = conn.execute(select(Recoupment.id)).scalar_one()
+            recoupment_action(
+                conn, recoupment_id=item, action="dispute", actor="ann", at=CLOCK.now(),
+                reason="documentation supports the service",
+            )  # fmt: skip
+        run(fresh_engine)
+        run(fresh_engine, window=APRIL)
+        assert _recoupments(fresh_engine) == [("plb_offset", "D1", 1_000, "disputed")]
+
+
+def _remit_payer(
+    conn: Connection,
+    payer: str,
+    on: dt.date,
+    claim: str,
+    paid: int,
+    *,
+    status: str = "1",
+) -> None:
+    payment = make_payment(
+        conn, paid_on=on, payer_ref_2u=payer, trace_number=f"{payer}{on:%Y%m%d}",
+        originator_id=f"1{abs(hash(payer)) % 10**9:09d}",
+    )  # fmt: skip
+    make_claim_payment(
+        conn, payment_id=payment, claim_id=claim, status_code=status, paid_cents=paid,
+        payer_control=f"ICN-{claim}",
+    )  # fmt: skip

@@ -50,6 +50,8 @@ from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.ingest.driver import import_files
 from reconcile.ingest.practice import practice_importer
+from reconcile.ingest.x12.load import era_checker, era_loader
+from reconcile.ingest.x12.rows import TABLES
 from reconcile.kinds import KINDS
 from reconcile.logs import configure_logging
 from reconcile.money import AmountFormatError, parse_amount
@@ -432,6 +434,54 @@ def import_ledger(
         app, kind=SourceKind.LEDGER, paths=paths, sheet=sheet,
         check_only=check_only, as_json=as_json,
     )  # fmt: skip
+
+
+@import_group.command("era")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH..."
+)
+@click.option(
+    "--check", "check_only", is_flag=True,
+    help="Validate and report what would load, without touching the database.",
+)  # fmt: skip
+@click.option(
+    "--allow-unbalanced", is_flag=True,
+    help="Load files whose only faults are the 835 balancing equations, marking "
+    "them (every run covering them reports unbalanced_remittance).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@command_help("reconcile import era inbox/835/ --json")
+@pass_app
+def import_era(
+    app: App,
+    *,
+    paths: tuple[Path, ...],
+    check_only: bool,
+    allow_unbalanced: bool,
+    as_json: bool,
+) -> None:
+    """Load X12 835 remittance files (005010X221A1), or every file in folders.
+
+    Each file loads whole or not at all, in one transaction. A file already imported
+    is reported and skipped; a payment (ST…SE) already loaded from another file is
+    skipped and counted, and the rest of its file loads. A rejected file is listed
+    with every problem (segment number, segment id, reason) and exits 1.
+    """
+    # --check writes nothing, so the database is neither opened nor created.
+    engine = make_engine(app.settings.database.url) if check_only else app.engine()
+    outcomes = import_files(
+        engine,
+        kind=SourceKind.ERA,
+        paths=list(paths),
+        clock=app.clock,
+        load=era_loader(allow_unbalanced=allow_unbalanced),
+        check=era_checker(allow_unbalanced=allow_unbalanced),
+        check_only=check_only,
+        tables=TABLES,
+    )
+    if check_only:
+        engine.dispose()
+    report_outcomes(outcomes, as_json=as_json)
 
 
 # --------------------------------------------------------------------------- runs

@@ -867,7 +867,7 @@ def upgrade() -> None:
         sa.Column("coverage_cents", sa.BigInteger(), nullable=True),
         sa.Column("interest_cents", sa.BigInteger(), nullable=True),
         sa.Column("discount_cents", sa.BigInteger(), nullable=True),
-        sa.Column("remark_codes", sa.String(length=200), nullable=True),
+        sa.Column("remark_codes", sa.Text(), nullable=True),
         sa.Column(
             "extra",
             sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
@@ -1075,7 +1075,7 @@ def upgrade() -> None:
         sa.Column("service_to_on", sa.Date(), nullable=True),
         sa.Column("line_control", sa.String(length=50), nullable=True),
         sa.Column("allowed_cents", sa.BigInteger(), nullable=True),
-        sa.Column("remark_codes", sa.String(length=200), nullable=True),
+        sa.Column("remark_codes", sa.Text(), nullable=True),
         sa.Column(
             "extra",
             sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),

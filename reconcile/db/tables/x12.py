@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reconcile.db.base import Base, CentsType, IdType, JsonType
@@ -140,8 +140,9 @@ class X12ClaimPayment(Base):
     coverage_cents: Mapped[int | None] = mapped_column(CentsType)  # AMT*AU
     interest_cents: Mapped[int | None] = mapped_column(CentsType)  # AMT*I
     discount_cents: Mapped[int | None] = mapped_column(CentsType)  # AMT*D8
-    #: MOA/MIA remark codes, in order, separated by spaces.
-    remark_codes: Mapped[str | None] = mapped_column(String(200))
+    #: MOA/MIA remark codes, in order, separated by spaces (up to ten codes of up
+    #: to 50 characters each in 5010, hence unbounded text).
+    remark_codes: Mapped[str | None] = mapped_column(Text)
     #: Everything else kept: all REF, AMT and QTY values, MIA/MOA elements.
     extra: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
@@ -174,7 +175,8 @@ class X12ServiceLine(Base):
     service_to_on: Mapped[dt.date | None]  # DTM*472 or DTM*151
     line_control: Mapped[str | None] = mapped_column(String(50))  # REF*6R
     allowed_cents: Mapped[int | None] = mapped_column(CentsType)  # AMT*B6
-    remark_codes: Mapped[str | None] = mapped_column(String(200))  # LQ*HE
+    #: LQ*HE remark codes, space-separated (LQ may repeat 99 times: unbounded text).
+    remark_codes: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
     __table_args__ = (

@@ -1,0 +1,1 @@
+"""Benchmarks of reconcile (not collected by pytest; see benchmarks/README.md)."""

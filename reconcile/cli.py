@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -24,7 +25,7 @@ from rich.console import Console
 from rich.status import Status
 from sqlalchemy import Engine, exc
 
-from reconcile import __version__, pipeline, views
+from reconcile import __version__, pipeline, report, views
 from reconcile.categories import ExceptionKind, ExceptionStatus, RunTrigger
 from reconcile.clock import Clock, SystemClock, local_date
 from reconcile.db.engine import (
@@ -360,15 +361,31 @@ def print_summary(summary: dict[str, Any]) -> None:
     callback=iso_date,
     help="Last day (YYYY-MM-DD); the run's as-of date.",
 )
+@click.option(
+    "--report",
+    "report_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the workbook here (default: the config's [reports] folder/file_name).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON summary.")
-@command_help("reconcile run --from 2024-03-01 --to 2024-03-31 --json")
+@command_help("reconcile run --from 2024-03-01 --to 2024-03-31 --report march.xlsx")
 @pass_app
-def run_command(app: App, *, first: dt.date, last: dt.date, as_json: bool) -> None:
+def run_command(
+    app: App,
+    *,
+    first: dt.date,
+    last: dt.date,
+    report_file: Path | None,
+    as_json: bool,
+) -> None:
     """Reconcile an inclusive range of days (re-running a range is safe).
 
     The run sees everything dated on or before the last day, which is its as-of date;
-    re-running a range on unchanged data changes nothing. Exit 0 when the run
-    completed, whatever it found; 1 when another run holds the lock.
+    re-running a range on unchanged data changes nothing. Every run writes the Excel
+    exception workbook. Exit 0 when the run completed, whatever it found; 1 when
+    another run holds the lock or the workbook cannot be written (the run's results
+    are kept; the run is recorded as failed).
     """
     window = RunWindow(first, last)
     progress = _StageProgress()
@@ -380,6 +397,7 @@ def run_command(app: App, *, first: dt.date, last: dt.date, as_json: bool) -> No
             clock=app.clock,
             trigger=RunTrigger.MANUAL,
             progress=progress,
+            report_path=report_file,
         )
     finally:
         progress.stop()
@@ -502,3 +520,34 @@ def exceptions_list(
             f"{row['id']:>7}  {row['kind']:<24} {row['claim_id'] or '':<20} "
             f"{row['payer_id'] or '':<12} {amount:>12} {age:>5}  {row['status']}"
         )
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+@main.command("report")
+@click.argument("run_id", type=int)
+@click.option(
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: next to the run's own workbook, dated today).",
+)
+@command_help("reconcile report 12 --output run-12-now.xlsx")
+@pass_app
+def report_command(app: App, *, run_id: int, output: Path | None) -> None:
+    """Write the workbook of an earlier run again, with the items' current state.
+
+    It lists the items the run's own workbook listed (everything open on its as-of
+    date), showing where each stands now: decided, resolved by a later run, still
+    open. Its title says so; the run's own workbook is left as it was.
+    """
+    written = report.write_report(
+        engine=app.engine(),
+        settings=app.settings,
+        run_id=run_id,
+        written_at=app.clock.now(),
+        path=output,
+        current=True,
+    )
+    click.echo(f"Wrote run {run_id}'s workbook with the current state to {written}")

@@ -551,3 +551,77 @@ def report_command(app: App, *, run_id: int, output: Path | None) -> None:
         current=True,
     )
     click.echo(f"Wrote run {run_id}'s workbook with the current state to {written}")
+
+
+def _reviewer(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: the reviewer's name, as the audit log keeps it."""
+    name = value.strip()
+    if not name or len(name) > 120:
+        raise click.BadParameter("give a name of 1 to 120 characters", ctx, param)
+    return name
+
+
+@main.group(cls=_Group)
+def review() -> None:
+    """Decisions typed into a returned workbook."""
+
+
+@review.command("import")
+@click.argument(
+    "workbook", type=click.Path(dir_okay=False, path_type=Path), metavar="WORKBOOK"
+)
+@click.option(
+    "--by", "actor", required=True, callback=_reviewer, help="Who decided (audit log)."
+)
+@click.option("--dry-run", is_flag=True, help="Check every decision; change nothing.")
+@command_help(
+    "reconcile review import reconcile-12-2024-03-01-2024-03-31.xlsx --by ana"
+)
+@pass_app
+def review_import(app: App, *, workbook: Path, actor: str, dry_run: bool) -> None:
+    """Apply the decisions typed into a workbook's Decision (and Note) columns.
+
+    Every decision is checked first against the item's current state: an unknown
+    id, a decision its status does not allow, a missing Note or Reference, or an item
+    that changed since the workbook was written refuses the whole import (every
+    problem is listed with its sheet and row; exit 1) and nothing is applied.
+    Otherwise all of them are applied at once, each with an audit event. Decisions
+    the items already carry are skipped, so importing a workbook twice is harmless.
+    """
+    try:
+        outcome = report.import_review(
+            engine=app.engine(),
+            path=workbook,
+            actor=actor,
+            at=app.clock.now(),
+            max_suspension_days=app.settings.refunds.max_suspension_days,
+            dry_run=dry_run,
+        )
+    except report.ReviewRefused as refused:
+        for problem in refused.problems:
+            click.echo(f"  {problem}", err=True)
+        raise
+    print_review(outcome, actor=actor)
+
+
+def print_review(outcome: report.ReviewOutcome, *, actor: str) -> None:
+    """What a review import applied, skipped and ignored, on stdout."""
+    count = len(outcome.applied)
+    noun = "decision" if count == 1 else "decisions"
+    if outcome.dry_run:
+        click.echo(f"Dry run: would apply {count} {noun} by {actor}; nothing changed.")
+    elif count:
+        click.echo(f"Applied {count} {noun} by {actor}:")
+    else:
+        click.echo("No new decisions to apply.")
+    for planned in outcome.applied:
+        click.echo(f"  {planned.row.place}: {planned.change}")
+    if outcome.skipped:
+        click.echo(f"Skipped {len(outcome.skipped)} the items already carry:")
+        for skipped in outcome.skipped:
+            click.echo(f"  {skipped.row.place}: {skipped.why}")
+    if outcome.notes_without_decision:
+        click.echo(
+            f"{outcome.notes_without_decision} row(s) have a Note but no Decision; "
+            "a note alone is not applied."
+        )

@@ -8,15 +8,21 @@ state and applies all of them or none.
 
 from reconcile.report.build import current_path, default_path, write_report
 from reconcile.report.files import ReportWriteError
+from reconcile.report.importer import ReviewOutcome, ReviewRefused, import_review
+from reconcile.report.review import ReviewFileError
 from reconcile.report.scope import RunNotFinishedError, UnknownRunError
 from reconcile.report.sheets import EXCEL_MAX_ROWS
 
 __all__ = [
     "EXCEL_MAX_ROWS",
     "ReportWriteError",
+    "ReviewFileError",
+    "ReviewOutcome",
+    "ReviewRefused",
     "RunNotFinishedError",
     "UnknownRunError",
     "current_path",
     "default_path",
+    "import_review",
     "write_report",
 ]

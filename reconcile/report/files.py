@@ -24,6 +24,8 @@ class ReportWriteError(ReconcileError):
 
 
 def _reason(error: OSError) -> str:
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        return "a file stands where the folder should be"
     return error.strerror or type(error).__name__
 
 

@@ -40,6 +40,8 @@ SECTION = "Section title"
 NEW_ITEM = "New item"
 EMPHASIS = "Emphasis"
 DATETIME = "Timestamp"
+COUNT = "Whole number"
+TOTAL = "Total amount"
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
@@ -50,8 +52,13 @@ _RULE = Border(bottom=Side(style="thin", color="808080"))
 _RISKY_FIRST = frozenset("=+-@\t\r#")
 
 
+def _font(**attributes: Any) -> Font:
+    """The workbook's own font (Calibri 11), so every style looks the same."""
+    return Font(**{"name": "Calibri", "size": 11, **attributes})
+
+
 def _named(name: str, **attributes: Any) -> NamedStyle:
-    style = NamedStyle(name=name)
+    style = NamedStyle(name=name, font=_font())
     for key, value in attributes.items():
         setattr(style, key, value)
     return style
@@ -61,7 +68,8 @@ def register_styles(workbook: Workbook) -> None:
     """Add the named styles every sheet uses to ``workbook`` (once)."""
     wrap = Alignment(wrap_text=True, vertical="top")
     left = Alignment(horizontal="left")
-    bold = Font(bold=True)
+    bold = _font(bold=True)
+    centre = Alignment(horizontal="center")
     for style in (
         _named(AMOUNT, number_format=MONEY_FORMAT),
         _named(DATE, number_format=DATE_FORMAT, alignment=left),
@@ -69,10 +77,12 @@ def register_styles(workbook: Workbook) -> None:
         _named(LITERAL),
         _named(HEADER, font=bold, fill=_HEADER_FILL, border=_RULE, alignment=wrap),
         _named(INPUT_HEADER, font=bold, fill=INPUT_FILL, border=_RULE, alignment=wrap),
-        _named(SHEET_TITLE, font=Font(bold=True, size=13)),
-        _named(SECTION, font=Font(bold=True, size=11, color="1F3864")),
-        _named(NEW_ITEM, font=Font(bold=True, color="00703C")),
-        _named(EMPHASIS, font=Font(bold=True, color="9C0006")),
+        _named(COUNT, alignment=centre),
+        _named(TOTAL, number_format=MONEY_FORMAT, font=bold, fill=_HEADER_FILL),
+        _named(SHEET_TITLE, font=_font(bold=True, size=13)),
+        _named(SECTION, font=_font(bold=True, color="1F3864")),
+        _named(NEW_ITEM, font=_font(bold=True, color="00703C")),
+        _named(EMPHASIS, font=_font(bold=True, color="9C0006")),
     ):  # fmt: skip
         workbook.add_named_style(style)
 
@@ -137,10 +147,6 @@ def _nothing(value: Any) -> None:
     return None
 
 
-def _as_is(value: Any) -> Any:
-    return value
-
-
 def converter(ws: Sheet, column: Column[Any]) -> Callable[[Any], Any]:
     """How the values of ``column`` become cells on ``ws``."""
     shape = column.shape
@@ -152,6 +158,7 @@ def converter(ws: Sheet, column: Column[Any]) -> Callable[[Any], Any]:
         return _template(ws, DATE)
     if shape is Shape.FLAG:
         return _flag(ws, column.header)
-    if shape in (Shape.INPUT, Shape.INPUT_DATE):
-        return _nothing
-    return _as_is
+    if shape is Shape.NUMBER:
+        # Centred: a right-aligned id or age would run into the text beside it.
+        return _template(ws, COUNT)
+    return _nothing

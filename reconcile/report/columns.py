@@ -130,8 +130,9 @@ def _review_columns(*extra: Column[Any]) -> list[Column[Any]]:
 
 def _tail() -> list[Column[Any]]:
     return [
-        _c("Fingerprint", 44, T, "fingerprint"),
+        # Hidden, and before the fingerprint: a long fingerprint may run on screen.
         _c(VERSION, 10, T, "version", hidden=True),
+        _c("Fingerprint", 60, T, "fingerprint"),
     ]
 
 
@@ -220,7 +221,7 @@ def recoupment_sheet(*, names: bool) -> SheetSpec[RecoupmentRow]:
         _c("Identified on", 11, D, "identified_on"),
         _c("Response due", 11, D, "response_due_on"),
         _c("Days left", 8, N, "days_left"),
-        _c("Look-back", 22, T, "lookback"),
+        _c("Look-back", 32, T, "lookback"),
         _c("Original found", 9, T, lambda r: "yes" if r.original_identified else "no"),
         _c("Age (days)", 8, N, "age_days"),
         _c("Status", 10, T, "status"),

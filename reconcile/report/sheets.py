@@ -48,6 +48,7 @@ HEADER_ROWS = 2
 FIRST_ROW = HEADER_ROWS + 1
 _TITLE_MAX = 31  # Excel's limit on sheet names
 _FREEZE = f"D{FIRST_ROW}"
+_INPUT = (Shape.INPUT, Shape.INPUT_DATE)
 
 _RED = (
     PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE"),
@@ -80,7 +81,7 @@ def _start(wb: Workbook, sheet: ItemSheet[Any], part: int) -> Sheet:
         dimension = ws.column_dimensions[get_column_letter(position)]
         dimension.width = column.width
         dimension.hidden = column.hidden
-        if column.shape in (Shape.INPUT, Shape.INPUT_DATE):
+        if column.shape in _INPUT:
             dimension.fill = INPUT_FILL
             if column.number_format:
                 dimension.number_format = column.number_format
@@ -94,15 +95,22 @@ def _start(wb: Workbook, sheet: ItemSheet[Any], part: int) -> Sheet:
     heading = sheet.heading
     if part > 1:
         heading = f"{heading} (continued from '{part_title(sheet.title, part - 1)}')"
-    ws.append([styled(ws, heading, SHEET_TITLE)])
+    # Reviewer columns are tinted as a whole; keep the title row above them plain.
+    ws.append(
+        [
+            styled(ws, heading, SHEET_TITLE),
+            *(
+                styled(ws, None, SHEET_TITLE) if column.shape in _INPUT else None
+                for column in spec.columns[1:]
+            ),
+        ]
+    )
     ws.append(
         [
             styled(
                 ws,
                 column.header,
-                INPUT_HEADER
-                if column.shape in (Shape.INPUT, Shape.INPUT_DATE)
-                else HEADER,
+                INPUT_HEADER if column.shape in _INPUT else HEADER,
             )
             for column in spec.columns
         ]

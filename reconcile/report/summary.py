@@ -20,16 +20,19 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from reconcile import __version__
 from reconcile.report.cells import (
     AMOUNT,
+    COUNT,
     DATE,
     DATETIME,
     EMPHASIS,
     HEADER,
     SECTION,
     SHEET_TITLE,
+    TOTAL,
     Sheet,
     safe,
     styled,
@@ -38,13 +41,13 @@ from reconcile.report.content import RUN_INFO, SUMMARY, Header, ReportContent
 from reconcile.report.figures import KindFigure, QueueFigure
 from reconcile.report.sources import SourceFileRow
 
-_SUMMARY_WIDTHS = (34, 24, 9, 9, 9, 9, 16, 92)
+_SUMMARY_WIDTHS = (32, 24, 8, 8, 10, 13, 15, 78)
 _KIND_HEADERS = (
     "Exception kind", "Kind id", "Items", "New", "Open now", "Oldest (days)",
     "At stake", "How to work it",
 )  # fmt: skip
 _AMOUNT_COLUMN = 7
-_RUN_INFO_WIDTHS = (28, 12, 36, 68, 12, 17, 40)
+_RUN_INFO_WIDTHS = (36, 12, 12, 68, 12, 28, 40)
 
 
 class _Rows:
@@ -64,9 +67,14 @@ def _local(instant: dt.datetime, time_zone: str) -> dt.datetime:
     return instant.astimezone(ZoneInfo(time_zone)).replace(tzinfo=None)
 
 
-def _widths(ws: Sheet, widths: Sequence[float]) -> None:
+def _layout(ws: Sheet, widths: Sequence[float], *, pages_high: int = 0) -> None:
+    """Column widths, and one page wide in landscape when printed."""
     for position, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(position)].width = width
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = pages_high  # 0: as many as it takes
 
 
 def workbook_title(header: Header) -> str:
@@ -163,12 +171,12 @@ def _kinds(
     out.append(
         [
             styled(ws, "Total", HEADER),
-            None,
+            styled(ws, None, HEADER),
             styled(ws, sum(f.count for f in kinds), HEADER),
             styled(ws, sum(f.new for f in kinds), HEADER),
             styled(ws, sum(f.still_open for f in kinds), HEADER),
-            None,
-            styled(ws, sum((f.amount for f in kinds), start=Decimal(0)), AMOUNT),
+            styled(ws, None, HEADER),
+            styled(ws, sum((f.amount for f in kinds), start=Decimal(0)), TOTAL),
         ]
     )
     return first, last
@@ -224,8 +232,10 @@ def _chart(ws: Sheet, first: int, last: int, anchor: str) -> None:
     categories = Reference(ws, min_col=1, min_row=first, max_row=last)
     chart.add_data(values, titles_from_data=False)
     chart.set_categories(categories)
-    chart.dataLabels = DataLabelList()
-    chart.dataLabels.showVal = True
+    chart.dataLabels = DataLabelList(
+        showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+        showPercent=False,
+    )  # fmt: skip
     chart.dataLabels.numFmt = "#,##0.00"
     chart.width = 26
     chart.height = 4 + 0.9 * (last - first + 1)
@@ -237,7 +247,7 @@ def write_summary(
 ) -> Sheet:
     """Write the Summary sheet; ``sheet_titles`` maps each kind to its sheet."""
     ws = wb.create_sheet(SUMMARY)
-    _widths(ws, _SUMMARY_WIDTHS)
+    _layout(ws, _SUMMARY_WIDTHS, pages_high=1)
     header = content.header
     out = _Rows(ws)
     out.append([styled(ws, workbook_title(header), SHEET_TITLE)])
@@ -264,7 +274,7 @@ def write_summary(
 def write_run_info(wb: Workbook, content: ReportContent) -> Sheet:
     """Write the "Run info" sheet: what produced the numbers, for audit."""
     ws = wb.create_sheet(RUN_INFO)
-    _widths(ws, _RUN_INFO_WIDTHS)
+    _layout(ws, _RUN_INFO_WIDTHS)
     header = content.header
     run = header.scope.run
     ws.append(
@@ -272,7 +282,7 @@ def write_run_info(wb: Workbook, content: ReportContent) -> Sheet:
     )
     ws.append([])
     for label, value, style in (
-        ("Run", run.run_id, None),
+        ("Run", str(run.run_id), None),
         ("Trigger", run.trigger, None),
         ("Window from", run.first, DATE),
         ("Window to", run.last, DATE),
@@ -322,17 +332,17 @@ def write_run_info(wb: Workbook, content: ReportContent) -> Sheet:
 def _sources(ws: Sheet, files: Iterable[SourceFileRow], time_zone: str) -> None:
     ws.append([])
     ws.append([styled(ws, "Source files loaded before the run", SECTION)])
-    headers = ("File ID", "Kind", "Name", "SHA-256", "Size (bytes)",
+    headers = ("Name", "Kind", "File ID", "SHA-256", "Size (bytes)",
                f"Imported ({time_zone})", "Rows")  # fmt: skip
     ws.append([styled(ws, text, HEADER) for text in headers])
     for f in files:
         ws.append(
             [
-                f.id,
-                f.kind,
                 safe(ws, f.name),
+                f.kind,
+                styled(ws, f.id, COUNT),
                 f.sha256,
-                f.size_bytes,
+                styled(ws, f.size_bytes, COUNT),
                 styled(ws, _local(f.imported_at, time_zone), DATETIME),
                 f.rows or None,
             ]

@@ -187,7 +187,7 @@ class TestLayout:
         """Title, header, New, ID and claim stay in view; every column filters."""
         ws = book["Underpaid claims"]
         assert ws.freeze_panes == "D3"
-        last = column(ws, "Version")
+        last = column(ws, "Fingerprint")
         assert ws.auto_filter.ref == f"A2:{last}4"
 
     def test_widths_and_hidden_version(self, book: Workbook) -> None:
@@ -248,7 +248,7 @@ class TestHighlighting:
         days = column(ws, "Days left")
         ranges = list(ws.conditional_formatting)
         assert len(ranges) == 1
-        assert str(ranges[0].sqref) == f"A3:{column(ws, 'Version')}3"
+        assert str(ranges[0].sqref) == f"A3:{column(ws, 'Fingerprint')}3"
         formulas = [rule.formula[0] for rule in ranges[0].rules]
         assert formulas == [
             f"AND(ISNUMBER(${days}3),${days}3<0)",
@@ -317,7 +317,7 @@ class TestInjection:
             rows="payments 1",
         )
         ws = save(content(sources=[source]), tmp_path)["Run info"]
-        names = [c for c in ws["C"] if c.value == "=cmd|'/c calc'!A1"]
+        names = [c for c in ws["A"] if c.value == "=cmd|'/c calc'!A1"]
         assert names
         assert names[0].data_type == "s"
 
@@ -503,6 +503,6 @@ class TestRunInfo:
             "Configuration hash",
             "c" * 64,
         )
-        file_row = next(r for r in rows if r[0] == 4)
-        assert file_row[:5] == (4, "era", "aetna-0301.835", "ab" * 32, 2048)
+        file_row = next(r for r in rows if r[0] == "aetna-0301.835")
+        assert file_row[:5] == ("aetna-0301.835", "era", 4, "ab" * 32, 2048)
         assert file_row[6] == "payments 2, claims 9"

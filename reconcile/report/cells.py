@@ -15,18 +15,19 @@ computed per cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeAlias
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from reconcile.report.columns import DATE_FORMAT, MONEY_FORMAT, Column, Shape
 
 #: A write-only worksheet. Typed ``Any`` on purpose: the types-openpyxl stub of
-#: ``Sheet`` lacks the attributes it shares with ``Worksheet`` at run time
+#: ``WriteOnlyWorksheet`` lacks the attributes it shares with ``Worksheet`` at run time
 #: (column_dimensions, data_validations, conditional_formatting, auto_filter, …).
 Sheet: TypeAlias = Any
 
@@ -50,6 +51,38 @@ _RULE = Border(bottom=Side(style="thin", color="808080"))
 
 #: First characters that make Excel (or a user editing the cell) evaluate text.
 _RISKY_FIRST = frozenset("=+-@\t\r#")
+
+
+class _PreparedRows(WriteOnlyWorksheet):
+    """A write-only sheet whose rows may hold prepared (styled) cells.
+
+    openpyxl's own ``_values_to_row`` first binds every value to a fresh cell; for a
+    prepared cell that fails with an exception whose message formats the cell, and
+    it then allocates another cell — about a fifth of the time of an item sheet.
+    This override of that (private, openpyxl 3.1) hook passes prepared cells straight
+    through; a test checks the hook is still there. Item rows carry no hyperlinks.
+    """
+
+    def _values_to_row(self, values: Iterable[Any], row_idx: int) -> Iterator[Cell]:
+        plain = WriteOnlyCell(self)
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                plain.value = value
+                cell = plain
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+
+def item_sheet(workbook: Workbook, title: str) -> Sheet:
+    """A new write-only sheet for item rows (see :class:`_PreparedRows`)."""
+    sheet = _PreparedRows(parent=workbook, title=title)
+    workbook._add_sheet(sheet)  # type: ignore[attr-defined]  # what create_sheet calls
+    return sheet
 
 
 def _font(**attributes: Any) -> Font:
@@ -159,6 +192,9 @@ def converter(ws: Sheet, column: Column[Any]) -> Callable[[Any], Any]:
     if shape is Shape.FLAG:
         return _flag(ws, column.header)
     if shape is Shape.NUMBER:
-        # Centred: a right-aligned id or age would run into the text beside it.
-        return _template(ws, COUNT)
+        return _as_is
     return _nothing
+
+
+def _as_is(value: Any) -> Any:
+    return value

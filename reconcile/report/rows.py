@@ -161,10 +161,6 @@ def describe_codes(codes: str | None) -> str | None:
     return describe_adjustments(sorted(codes.split(","))) or None
 
 
-def _money(cents: int | None) -> Decimal | None:
-    return None if cents is None else to_decimal(cents)
-
-
 def _stream(conn: Connection, statement: Select[Any]) -> Iterator[Any]:
     yield from conn.execute(statement.execution_options(yield_per=YIELD_PER))
 
@@ -191,21 +187,30 @@ def _with_patients(statement: Select[Any], claim_id: Any, names: bool) -> Select
     )
 
 
-def _patient(row: Any, names: bool) -> Patient:
+def _patient(last: str | None, first: str | None, member: str | None) -> Patient:
+    name = ", ".join(part for part in (last, first) if part)
+    if not name and not member:
+        return NO_PATIENT
+    return Patient(name=name or None, member_id=member)
+
+
+def _patient_of(row: Any, names: bool) -> Patient:
     if not names:
         return NO_PATIENT
-    name = ", ".join(part for part in (row.last_name, row.first_name) if part)
-    if not name and not row.member_id:
-        return NO_PATIENT
-    return Patient(name=name or None, member_id=row.member_id)
+    return _patient(row.last_name, row.first_name, row.member_id)
 
 
-def _outcome(row: Any) -> str | None:
-    if row.decision is not None:
-        by = f" by {row.decided_by}" if row.decided_by else ""
-        return f"{row.decision}{by}"
-    if row.resolved_by_run_id is not None:
-        return f"condition gone (run {row.resolved_by_run_id}, {row.resolved_on})"
+def _outcome(
+    decision: str | None,
+    decided_by: str | None,
+    resolved_by_run_id: int | None,
+    resolved_on: dt.date | None,
+) -> str | None:
+    if decision is not None:
+        by = f" by {decided_by}" if decided_by else ""
+        return f"{decision}{by}"
+    if resolved_by_run_id is not None:
+        return f"condition gone (run {resolved_by_run_id}, {resolved_on})"
     return None
 
 
@@ -232,35 +237,42 @@ def exception_rows(
         names,
     )
     run_id, as_of = scope.run.run_id, scope.as_of
+    # The hot loop of the workbook: unpack each row by position (attribute access on
+    # SQLAlchemy rows costs more than the rest of the loop together).
     for row in _stream(conn, statement):
-        age_from = row.age_from_on
+        (
+            id_, fingerprint, kind_, status, decision, decided_by, resolved_by,
+            resolved_on, first_run_id, claim_id, account, payer_id, service_on,
+            paid_on, expected, paid, variance, amount, codes, detail, action,
+            identified_on, age_from, reopened, *patient,
+        ) = row  # fmt: skip
         yield ExceptionRow(
-            id=row.id,
-            fingerprint=row.fingerprint,
-            kind=str(row.kind),
-            new=row.first_run_id == run_id,
-            status=str(row.status),
-            outcome=_outcome(row),
-            claim_id=row.claim_id,
-            patient_account=row.patient_account,
-            patient=_patient(row, names),
-            payer_id=row.payer_id,
-            service_on=row.service_on,
-            paid_on=row.paid_on,
-            expected=_money(row.expected_cents),
-            paid=_money(row.paid_cents),
-            variance=_money(row.variance_cents),
-            amount=to_decimal(row.amount_cents),
-            codes=describe_codes(row.codes),
-            detail=row.detail,
-            suggested_action=row.suggested_action,
-            identified_on=row.identified_on,
+            id=id_,
+            fingerprint=fingerprint,
+            kind=str(kind_),
+            new=first_run_id == run_id,
+            status=str(status),
+            outcome=_outcome(decision, decided_by, resolved_by, resolved_on),
+            claim_id=claim_id,
+            patient_account=account,
+            patient=_patient(*patient) if names else NO_PATIENT,
+            payer_id=payer_id,
+            service_on=service_on,
+            paid_on=paid_on,
+            expected=None if expected is None else to_decimal(expected),
+            paid=None if paid is None else to_decimal(paid),
+            variance=None if variance is None else to_decimal(variance),
+            amount=to_decimal(amount),
+            codes=describe_codes(codes),
+            detail=detail,
+            suggested_action=action,
+            identified_on=identified_on,
             age_days=(as_of - age_from).days if age_from is not None else None,
             version=exception_version(
-                status=str(row.status),
-                decision=row.decision,
-                amount_cents=row.amount_cents,
-                reopened_count=row.reopened_count,
+                status=str(status),
+                decision=decision,
+                amount_cents=amount,
+                reopened_count=reopened,
             ),
         )
 
@@ -289,7 +301,7 @@ def refund_rows(
             payee_kind=str(row.payee_kind),
             claim_id=row.claim_id,
             patient_account=row.patient_account,
-            patient=_patient(row, names),
+            patient=_patient_of(row, names),
             payer_id=row.payer_id,
             amount=to_decimal(row.amount_cents),
             identified_on=row.identified_on,
@@ -336,7 +348,7 @@ def recoupment_rows(
             status=status,
             reason=str(row.reason),
             claim_id=row.claim_id,
-            patient=_patient(row, names),
+            patient=_patient_of(row, names),
             payer_id=row.payer_id,
             amount=to_decimal(row.amount_cents),
             original_paid_on=row.original_paid_on,

@@ -27,6 +27,7 @@ from reconcile.report.cells import (
     SHEET_TITLE,
     Sheet,
     converter,
+    item_sheet,
     styled,
 )
 from reconcile.report.columns import (
@@ -73,7 +74,7 @@ def _none(row: Any) -> None:
 
 
 def _start(wb: Workbook, sheet: ItemSheet[Any], part: int) -> Sheet:
-    ws = wb.create_sheet(part_title(sheet.title, part))
+    ws = item_sheet(wb, part_title(sheet.title, part))
     spec = sheet.spec
     # Write-only sheets write their column widths, panes and page properties when
     # the first row is appended: set them all first.
@@ -91,6 +92,8 @@ def _start(wb: Workbook, sheet: ItemSheet[Any], part: int) -> Sheet:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = f"1:{HEADER_ROWS}"
+    # Printed grid lines keep a right-aligned number apart from the text beside it.
+    ws.print_options.gridLines = True
     ws.row_dimensions[HEADER_ROWS].height = 30
     heading = sheet.heading
     if part > 1:

@@ -5,12 +5,14 @@ openpyxl, never compared as bytes."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.cell_range import MultiCellRange
 
 from reconcile.categories import ExceptionKind as K
@@ -506,3 +508,19 @@ class TestRunInfo:
         file_row = next(r for r in rows if r[0] == "aetna-0301.835")
         assert file_row[:5] == ("aetna-0301.835", "era", 4, "ab" * 32, 2048)
         assert file_row[6] == "payments 2, claims 9"
+
+
+class TestOpenpyxlHook:
+    def test_the_private_hooks_the_item_sheets_use_still_exist(self) -> None:
+        """openpyxl still sends rows through _values_to_row (else no speed-up)."""
+        source = inspect.getsource(WriteOnlyWorksheet._write_rows)
+        assert "self._values_to_row(row, row_idx)" in source
+        assert callable(Workbook._add_sheet)
+
+    def test_item_sheets_write_prepared_and_plain_values(self, tmp_path: Path) -> None:
+        """A styled template reused row after row keeps each row's own value."""
+        rows = [exception_row(id=i, amount=Decimal(i)) for i in (1, 2, 3)]
+        ws = save(content(exceptions={K.UNDERPAID: rows}), tmp_path)["Underpaid claims"]
+        stake = column(ws, "At stake")
+        assert [ws[f"{stake}{r}"].value for r in (3, 4, 5)] == [1, 2, 3]
+        assert [ws[f"B{r}"].value for r in (3, 4, 5)] == [1, 2, 3]

@@ -64,7 +64,7 @@ def refund_deadline_sql(as_of: dt.date) -> tuple[ColumnElement[bool], Any]:
     return applies, r.due_on
 
 
-def recoupment_deadline_sql(as_of: dt.date) -> tuple[ColumnElement[bool], Any]:
+def recoupment_deadline_sql() -> tuple[ColumnElement[bool], Any]:
     """SQL form of :func:`recoupment_days_left`: (the deadline applies, the date)."""
     c = Recoupment
     applies = and_(

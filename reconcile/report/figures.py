@@ -154,6 +154,6 @@ def recoupment_figures(conn: Connection, *, scope: ReportScope) -> QueueFigure:
         conn,
         table=Recoupment,
         listed=listed_recoupments(scope),
-        deadline=recoupment_deadline_sql(scope.as_of),
+        deadline=recoupment_deadline_sql(),
         as_of=scope.as_of,
     )

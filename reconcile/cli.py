@@ -28,7 +28,7 @@ from rich.status import Status
 from sqlalchemy import Engine, exc
 
 import jobs
-from reconcile import __version__, pipeline, views
+from reconcile import __version__, pipeline, report, views
 from reconcile.categories import (
     ExceptionKind,
     ExceptionStatus,
@@ -572,15 +572,31 @@ def print_summary(summary: dict[str, Any]) -> None:
     callback=iso_date,
     help="Last day (YYYY-MM-DD); the run's as-of date.",
 )
+@click.option(
+    "--report",
+    "report_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the workbook here (default: the config's [reports] folder/file_name).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON summary.")
-@command_help("reconcile run --from 2024-03-01 --to 2024-03-31 --json")
+@command_help("reconcile run --from 2024-03-01 --to 2024-03-31 --report march.xlsx")
 @pass_app
-def run_command(app: App, *, first: dt.date, last: dt.date, as_json: bool) -> None:
+def run_command(
+    app: App,
+    *,
+    first: dt.date,
+    last: dt.date,
+    report_file: Path | None,
+    as_json: bool,
+) -> None:
     """Reconcile an inclusive range of days (re-running a range is safe).
 
     The run sees everything dated on or before the last day, which is its as-of date;
-    re-running a range on unchanged data changes nothing. Exit 0 when the run
-    completed, whatever it found; 1 when another run holds the lock.
+    re-running a range on unchanged data changes nothing. Every run writes the Excel
+    exception workbook. Exit 0 when the run completed, whatever it found; 1 when
+    another run holds the lock or the workbook cannot be written (the run's results
+    are kept; the run is recorded as failed).
     """
     window = RunWindow(first, last)
     progress = _StageProgress()
@@ -592,6 +608,7 @@ def run_command(app: App, *, first: dt.date, last: dt.date, as_json: bool) -> No
             clock=app.clock,
             trigger=RunTrigger.MANUAL,
             progress=progress,
+            report_path=report_file,
         )
     finally:
         progress.stop()
@@ -1158,3 +1175,108 @@ def status_command(app: App, *, as_json: bool) -> None:
         echo_json(report)
     else:
         _print_status(report)
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+@main.command("report")
+@click.argument("run_id", type=int)
+@click.option(
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: next to the run's own workbook, dated today).",
+)
+@command_help("reconcile report 12 --output run-12-now.xlsx")
+@pass_app
+def report_command(app: App, *, run_id: int, output: Path | None) -> None:
+    """Write the workbook of an earlier run again, with the items' current state.
+
+    It lists the items the run's own workbook listed (everything open on its as-of
+    date), showing where each stands now: decided, resolved by a later run, still
+    open. Its title says so; the run's own workbook is left as it was.
+    """
+    written = report.write_report(
+        engine=app.engine(),
+        settings=app.settings,
+        run_id=run_id,
+        written_at=app.clock.now(),
+        path=output,
+        current=True,
+    )
+    click.echo(f"Wrote run {run_id}'s workbook with the current state to {written}")
+
+
+def _reviewer(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: the reviewer's name, as the audit log keeps it."""
+    name = value.strip()
+    if not name or len(name) > 120:
+        raise click.BadParameter("give a name of 1 to 120 characters", ctx, param)
+    return name
+
+
+@main.group(cls=_Group)
+def review() -> None:
+    """Decisions typed into a returned workbook."""
+
+
+@review.command("import")
+@click.argument(
+    "workbook", type=click.Path(dir_okay=False, path_type=Path), metavar="WORKBOOK"
+)
+@click.option(
+    "--by", "actor", required=True, callback=_reviewer, help="Who decided (audit log)."
+)
+@click.option("--dry-run", is_flag=True, help="Check every decision; change nothing.")
+@command_help(
+    "reconcile review import reconcile-12-2024-03-01-2024-03-31.xlsx --by ana"
+)
+@pass_app
+def review_import(app: App, *, workbook: Path, actor: str, dry_run: bool) -> None:
+    """Apply the decisions typed into a workbook's Decision (and Note) columns.
+
+    Every decision is checked first against the item's current state: an unknown
+    id, a decision its status does not allow, a missing Note or Reference, or an item
+    that changed since the workbook was written refuses the whole import (every
+    problem is listed with its sheet and row; exit 1) and nothing is applied.
+    Otherwise all of them are applied at once, each with an audit event. Decisions
+    the items already carry are skipped, so importing a workbook twice is harmless.
+    """
+    try:
+        outcome = report.import_review(
+            engine=app.engine(),
+            path=workbook,
+            actor=actor,
+            at=app.clock.now(),
+            settings=app.settings,
+            dry_run=dry_run,
+        )
+    except report.ReviewRefused as refused:
+        for problem in refused.problems:
+            click.echo(f"  {problem}", err=True)
+        raise
+    print_review(outcome, actor=actor)
+
+
+def print_review(outcome: report.ReviewOutcome, *, actor: str) -> None:
+    """What a review import applied, skipped and ignored, on stdout."""
+    count = len(outcome.applied)
+    noun = "decision" if count == 1 else "decisions"
+    if outcome.dry_run:
+        click.echo(f"Dry run: would apply {count} {noun} by {actor}; nothing changed.")
+    elif count:
+        click.echo(f"Applied {count} {noun} by {actor}:")
+    else:
+        click.echo("No new decisions to apply.")
+    for planned in outcome.applied:
+        click.echo(f"  {planned.row.place}: {planned.change}")
+    if outcome.skipped:
+        click.echo(f"Skipped {len(outcome.skipped)} the items already carry:")
+        for skipped in outcome.skipped:
+            click.echo(f"  {skipped.row.place}: {skipped.why}")
+    if outcome.notes_without_decision:
+        click.echo(
+            f"{outcome.notes_without_decision} row(s) have a Note but no Decision; "
+            "a note alone is not applied."
+        )

@@ -36,6 +36,7 @@ from reconcile.matching import QUEUE_RULES, apply_rules
 from reconcile.money import format_magnitude
 from reconcile.periods import RunWindow
 from reconcile.queues.workflow import OPEN_RECOUPMENT, OPEN_REFUND
+from reconcile.report import write_report
 from reconcile.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -189,11 +190,17 @@ def run(
     trigger: RunTrigger = RunTrigger.MANUAL,
     progress: Progress | None = None,
     skipped: tuple[dt.date, dt.date] | None = None,
+    report_path: Path | None = None,
 ) -> RunResult:
-    """Reconcile ``window`` (as of its last day) and record the run.
+    """Reconcile ``window`` (as of its last day), write its workbook, record the run.
+
+    The workbook goes to ``report_path``, or where ``[reports]`` says. It is written
+    after the results are committed: when it cannot be written, the results stay and
+    the run is recorded as failed with the reason.
 
     Raises:
         RunLockHeld: another run holds the lock on this database.
+        ReportWriteError: the workbook could not be written.
     """
     started = clock.now()
     with run_lock(engine, at=started) as lock:
@@ -268,6 +275,13 @@ def run(
                     )
                 checkpoint("run:before_commit")
             checkpoint("run:committed")
+            # The workbook: after the commit, so it shows the committed results.
+            with timer.stage("report"):
+                written = write_report(
+                    engine=engine, settings=settings, run_id=run_id,
+                    written_at=clock.now(), path=report_path,
+                )  # fmt: skip
+            summary["report"] = str(written)
             finished = clock.now()
             with engine.begin() as conn:
                 conn.execute(
@@ -278,6 +292,7 @@ def run(
                         finished_at=finished,
                         timings=timer.timings,
                         summary=summary,
+                        report_path=str(written),
                     )
                 )
         except BaseException as error:
@@ -290,4 +305,4 @@ def run(
         classified.merge.created,
         classified.merge.resolved,
     )
-    return RunResult(run_id=run_id, window=window, summary=summary, report_path=None)
+    return RunResult(run_id=run_id, window=window, summary=summary, report_path=written)

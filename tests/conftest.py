@@ -144,6 +144,15 @@ class ScratchDatabases:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _scratch_working_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run every test in a folder of its own: runs write their workbooks to the
+    ``[reports]`` folder, which is relative to the working directory."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture(scope="session")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
     """The session's database factory (SQLite files or PostgreSQL databases)."""

@@ -48,10 +48,7 @@ from reconcile.db.engine import (
 from reconcile.db.schema import ensure_schema, upgrade
 from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
-from reconcile.ingest.driver import import_files
-from reconcile.ingest.practice import practice_importer
-from reconcile.ingest.x12.load import era_checker, era_loader
-from reconcile.ingest.x12.rows import TABLES
+from reconcile.ingest.api import import_paths
 from reconcile.kinds import KINDS
 from reconcile.logs import configure_logging
 from reconcile.money import AmountFormatError, parse_amount
@@ -330,16 +327,14 @@ def _import_practice(
     check_only: bool,
     as_json: bool,
 ) -> None:
-    importer = practice_importer(kind=kind, settings=app.settings, sheet=sheet)
-    outcomes = import_files(
+    outcomes = import_paths(
         app.engine(),
         kind=kind,
         paths=list(paths),
+        settings=app.settings,
         clock=app.clock,
-        load=importer.load,
-        check=importer.check,
+        sheet=sheet,
         check_only=check_only,
-        tables=importer.tables,
     )
     report_outcomes(outcomes, as_json=as_json)
 
@@ -469,15 +464,14 @@ def import_era(
     """
     # --check writes nothing, so the database is neither opened nor created.
     engine = make_engine(app.settings.database.url) if check_only else app.engine()
-    outcomes = import_files(
+    outcomes = import_paths(
         engine,
         kind=SourceKind.ERA,
         paths=list(paths),
+        settings=app.settings,
         clock=app.clock,
-        load=era_loader(allow_unbalanced=allow_unbalanced),
-        check=era_checker(allow_unbalanced=allow_unbalanced),
         check_only=check_only,
-        tables=TABLES,
+        allow_unbalanced=allow_unbalanced,
     )
     if check_only:
         engine.dispose()

@@ -153,25 +153,26 @@ class DatabaseSink(CountingSink):
         counts["claims"] += 1
         counts["service_lines"] += len(lines)
         counts["adjustments"] += adjustment_count
-        buffers = self._buffers
+        # Take every id before touching a buffer: a reservation may flush, which
+        # replaces the buffers, and rows appended to a replaced list would be lost.
         claim_id = self._take(CLAIM_TABLE, 1)
+        next_id = (
+            self._take(ADJUSTMENT_TABLE, adjustment_count) if adjustment_count else 0
+        )
+        line_id = self._take(LINE_TABLE, len(lines)) if lines else 0
+        buffers = self._buffers
         self._claim_seq += 1
         buffers[CLAIM_TABLE].append(
             (claim_id, self._payment_id, self._claim_seq, *claim[:CLAIM_COLUMNS])
         )
-        if adjustment_count:
-            rows = buffers[ADJUSTMENT_TABLE]
-            next_id = self._take(ADJUSTMENT_TABLE, adjustment_count)
-            seq = 0
-            for group, reason, amount, quantity in claim_adjustments:
-                seq += 1
-                rows.append(
-                    (next_id, claim_id, None, seq, group, reason, amount, quantity)
-                )
-                next_id += 1
+        rows = buffers[ADJUSTMENT_TABLE]
+        seq = 0
+        for group, reason, amount, quantity in claim_adjustments:
+            seq += 1
+            rows.append((next_id, claim_id, None, seq, group, reason, amount, quantity))
+            next_id += 1
         if lines:
             line_rows = buffers[LINE_TABLE]
-            line_id = self._take(LINE_TABLE, len(lines))
             for line_seq, line in enumerate(lines, 1):
                 line_rows.append(
                     (line_id, claim_id, line_seq, *line[:SERVICE_LINE_COLUMNS])

@@ -18,7 +18,14 @@ from reconcile.db.tables import (
     X12ProviderAdjustment,
     X12ServiceLine,
 )
-from reconcile.demo.x12_writer import Claim, Line, Payment, save_835, single
+from reconcile.demo.x12_writer import (
+    Adjustment,
+    Claim,
+    Line,
+    Payment,
+    save_835,
+    single,
+)
 from reconcile.ingest import ImportStatus
 from reconcile.ingest.x12.load import DatabaseSink
 from reconcile.ingest.x12.reader import read_remittance
@@ -401,3 +408,55 @@ def test_reserved_ids_move_the_sequences(fresh_engine: Engine) -> None:
             .returning(X12ClaimPayment.id)
         ).scalar_one()
     assert claim_id > highest
+
+
+class TestReservationsCrossingBlocks:
+    def test_many_lines_and_adjustments_all_land_linked(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """Id blocks run out mid-claim many times: no row is lost, every link holds."""
+        claims = tuple(
+            Claim(
+                claim_id=f"BLK{n:04d}",
+                adjustments=(Adjustment("OA", "23", 1),) if n % 3 == 0 else (),
+                lines=tuple(
+                    Line(
+                        procedure="99213",
+                        charge_cents=10_000 + line,
+                        adjustments=(
+                            Adjustment("CO", "45", 2_000),
+                            Adjustment("PR", "2", 1_000 + line),
+                        ),
+                    )
+                    for line in range(1 + n % 3)
+                ),
+            )
+            for n in range(150)
+        )
+        path = tmp_path / "blocks.835"
+        save_835(
+            path,
+            single(
+                Payment(
+                    trace_number="BLOCKS1", paid_on=dt.date(2024, 3, 1), claims=claims
+                )
+            ),
+        )
+        [outcome] = import_era(fresh_engine, path)
+        assert outcome.status is ImportStatus.LOADED
+        expected_lines = sum(1 + n % 3 for n in range(150))
+        assert outcome.counts["service_lines"] == expected_lines
+        assert row_counts(fresh_engine) == outcome.counts
+        with fresh_engine.connect() as conn:
+            orphans = conn.execute(
+                select(func.count())
+                .select_from(X12Adjustment)
+                .outerjoin(
+                    X12ServiceLine, X12ServiceLine.id == X12Adjustment.service_line_id
+                )
+                .where(
+                    X12Adjustment.service_line_id.is_not(None),
+                    X12ServiceLine.id.is_(None),
+                )
+            ).scalar_one()
+        assert orphans == 0

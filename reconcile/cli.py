@@ -46,6 +46,8 @@ from reconcile.db.engine import (
     redact,
 )
 from reconcile.db.schema import ensure_schema, upgrade
+from reconcile.demo.dataset import describe
+from reconcile.demo.tour import DEFAULT_CLAIMS, DEFAULT_SEED, DEFAULT_TODAY, run_demo
 from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.ingest.api import import_paths
@@ -1274,3 +1276,73 @@ def print_review(outcome: report.ReviewOutcome, *, actor: str) -> None:
             f"{outcome.notes_without_decision} row(s) have a Note but no Decision; "
             "a note alone is not applied."
         )
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@main.command("demo")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reconcile-demo"),
+    show_default=True,
+    help="A new folder for the sample files, database and workbook.",
+)
+@click.option(
+    "--claims",
+    type=click.IntRange(min=20),
+    default=DEFAULT_CLAIMS,
+    show_default=True,
+    help="How many claims the sample practice billed.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option(
+    "--today",
+    metavar="DATE",
+    callback=iso_date,
+    help=f"The demo's today; it reconciles the 3 months before ({DEFAULT_TODAY}).",
+)
+@command_help("reconcile demo --dir my-demo --claims 5000")
+def demo_command(folder: Path, claims: int, seed: int, today: dt.date | None) -> None:
+    """Build a sample practice, import it, reconcile it and write the workbook.
+
+    Everything happens in a new folder (files, a SQLite database, the workbook);
+    --database-url and --config do not apply. The same options always give the same
+    data and the same results.
+    """
+    progress = _StageProgress()
+    try:
+        result = run_demo(
+            folder=folder,
+            claims=claims,
+            seed=seed,
+            today=today or DEFAULT_TODAY,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
+    files = result.files
+    click.echo(f"Sample practice written to {files.folder}/:")
+    for line in describe(files.planted):
+        click.echo(f"  {line}")
+    loaded = sum(o.status is ImportStatus.LOADED for o in result.imports)
+    click.echo(f"Imported {loaded} files into {files.folder / 'reconcile.db'}.")
+    click.echo("")
+    print_summary(result.run.summary)
+    config = files.config
+    click.echo("")
+    click.echo("Next, try (the demo's configuration points at its database):")
+    for command in (
+        "exceptions list --kind underpaid",
+        "refunds list",
+        "recoupments list",
+        f"runs show {result.run.run_id}",
+        "status",
+    ):
+        click.echo(f"  reconcile --config {config} {command}")
+    click.echo(
+        "Open the workbook, type decisions in its Decision column, then: "
+        f"reconcile --config {config} review import WORKBOOK --by YOUR-NAME"
+    )

@@ -12,7 +12,8 @@ patients who paid more than they owe (``overpaid`` itself comes from the claims)
   back to it.
 - ``patient_overpaid``: the patient paid more than their final responsibility — the
   claim payer's patient responsibility (CLP05) less what secondary payers paid — or,
-  for money not tied to a claim, a credit balance remains on the account.
+  for money not tied to a claim, a credit balance remains on the account. A claim
+  whose payment was reversed and not re-paid waits: its responsibility is not final.
 """
 
 from __future__ import annotations
@@ -293,6 +294,8 @@ def add_patient_candidates(
             s.c.patient_account.is_not(None),
             known_resp.is_not(None),
             over > tolerance,
+            # A claim reversed and not re-paid has no final responsibility yet.
+            ~((s.c.own_reversal_count > 0) & (s.c.own_paid_cents <= 0)),
         ),
     )
     return added + _add_account_credits(conn, ctx, state=state, candidates=candidates)

@@ -13,7 +13,7 @@ tie, payment date ≤ as-of.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from reconcile.categories import Pairing
@@ -30,31 +30,47 @@ ONE_TO_ONE = False
 
 def candidates(*, ctx: RunContext) -> CandidateQuery:
     """Pairs (claim of the referred payment, referring claim payment)."""
-    new, old = X12ClaimPayment, aliased(X12ClaimPayment)
+    cp, old = X12ClaimPayment, aliased(X12ClaimPayment)
     new_pay, old_pay = X12Payment, aliased(X12Payment)
     new_payer = ctx.payment_payer
     old_payer = ctx.payment_payer.alias("old_payer")
-    m = ReconMatch
+    m, grouped = ReconMatch, aliased(ReconMatch)
+    # The few claim payments no rule has grouped yet that refer to another payment
+    # (REF*F8, or a reversal's CLP07). DISTINCT keeps this set a materialised
+    # subquery, so the planner starts from it and looks the referred payment up on
+    # its indexed CLP07, instead of walking every match.
+    new = (
+        select(
+            cp.id,
+            cp.payment_id,
+            cp.paid_cents,
+            cp.original_ref,
+            case((cp.status_code == REVERSAL_STATUS, cp.payer_control)).label(
+                "reversed_control"
+            ),
+        )
+        .where(
+            or_(cp.original_ref.is_not(None), cp.status_code == REVERSAL_STATUS),
+            ~exists(
+                select(grouped.id).where(
+                    grouped.right_table == RIGHT_TABLE, grouped.right_id == cp.id
+                )
+            ),
+        )
+        .distinct()
+        .subquery("ungrouped")
+    )
     return (
         select(
             m.left_id.label("left_id"),
-            new.id.label("right_id"),
+            new.c.id.label("right_id"),
             m.left_cents.label("left_cents"),
-            new.paid_cents.label("right_cents"),
+            new.c.paid_cents.label("right_cents"),
         )
         .select_from(new)
-        .join(new_pay, new_pay.id == new.payment_id)
+        .join(new_pay, new_pay.id == new.c.payment_id)
         .join(new_payer, new_payer.c.payment_id == new_pay.id)
-        .join(
-            old,
-            or_(
-                old.payer_control == new.original_ref,
-                and_(
-                    new.status_code == REVERSAL_STATUS,
-                    old.payer_control == new.payer_control,
-                ),
-            ),
-        )
+        .join(old, old.payer_control.in_([new.c.original_ref, new.c.reversed_control]))
         .join(
             m,
             and_(
@@ -66,7 +82,7 @@ def candidates(*, ctx: RunContext) -> CandidateQuery:
         .join(old_pay, old_pay.id == old.payment_id)
         .join(old_payer, old_payer.c.payment_id == old_pay.id)
         .where(
-            new.id != old.id,
+            new.c.id != old.id,
             new_payer.c.payer_id == old_payer.c.payer_id,
             new_pay.paid_on <= ctx.as_of,
             old_pay.paid_on <= ctx.as_of,

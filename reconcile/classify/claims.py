@@ -38,12 +38,12 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    exists,
     func,
     insert,
     literal,
     or_,
     select,
+    union,
 )
 
 from reconcile.categories import ExceptionKind, ExceptionStatus, Pairing
@@ -214,6 +214,32 @@ def _patient_state(conn: Connection, ctx: RunContext) -> Table:
     return table
 
 
+def _open_claims(conn: Connection) -> Table:
+    """Claims with an open exception or an open refund (unsettled, so in scope).
+
+    A table joined once, rather than two correlated lookups per claim, keeps the
+    plan good whatever the planner's statistics say about these tables.
+    """
+    table = create_temp(
+        conn, "tmp_open_claim", [Column("claim_id", String(38), primary_key=True)]
+    )
+    e, f = ReconException, Refund
+    conn.execute(
+        insert(table).from_select(
+            ["claim_id"],
+            union(
+                select(e.claim_id).where(
+                    e.status == ExceptionStatus.OPEN, e.claim_id.is_not(None)
+                ),
+                select(f.claim_id).where(
+                    f.status.in_(OPEN_REFUND), f.claim_id.is_not(None)
+                ),
+            ),
+        )
+    )
+    return table
+
+
 def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
     """Compute the state of every visible claim (see the module docstring)."""
     window = ctx.window
@@ -223,19 +249,7 @@ def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
     columns = _state_columns()
     state = create_temp(conn, "tmp_claim_state", columns)
     c = ExpectedClaim
-    open_item = or_(
-        exists(
-            select(ReconException.id).where(
-                ReconException.claim_id == c.claim_id,
-                ReconException.status == ExceptionStatus.OPEN,
-            )
-        ),
-        exists(
-            select(Refund.id).where(
-                Refund.claim_id == c.claim_id, Refund.status.in_(OPEN_REFUND)
-            )
-        ),
-    )
+    open_claims = _open_claims(conn)
 
     def zero(column: Any) -> ColumnElement[int]:
         return func.coalesce(column, 0)
@@ -266,7 +280,7 @@ def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
             zero(remit.c.window_activity) + zero(patient.c.window_activity) > 0,
             zero(remit.c.own_count) == 0,
             zero(remit.c.own_paid_cents) <= 0,
-            open_item,
+            open_claims.c.claim_id.is_not(None),
         ),
     }
     conn.execute(
@@ -277,10 +291,11 @@ def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
             .outerjoin(remit, remit.c.claim_pk == c.id)
             .outerjoin(adjustments, adjustments.c.claim_pk == c.id)
             .outerjoin(patient, patient.c.claim_id == c.claim_id)
+            .outerjoin(open_claims, open_claims.c.claim_id == c.claim_id)
             .where(c.submitted_on <= ctx.as_of),
         )
     )
-    drop_temp(conn, remit, adjustments, patient)
+    drop_temp(conn, remit, adjustments, patient, open_claims)
     return state
 
 

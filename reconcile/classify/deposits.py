@@ -127,6 +127,7 @@ def add_deposit_candidates(
         .join(p, p.id == m.left_id)
         .where(
             m.pairing == Pairing.ERA_DEPOSIT,
+            m.right_table == "bank_deposit",
             m.right_id == d.id,
             p.paid_on <= ctx.as_of,
         )
@@ -174,6 +175,7 @@ def pending_counts(conn: Connection, ctx: RunContext) -> dict[str, int]:
         .join(p, p.id == m.left_id)
         .where(
             m.pairing == Pairing.ERA_DEPOSIT,
+            m.right_table == "bank_deposit",
             m.right_id == d.id,
             p.paid_on <= ctx.as_of,
         )

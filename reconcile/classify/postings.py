@@ -246,6 +246,7 @@ def _has_payment(ctx: RunContext) -> ColumnElement[bool]:
         .join(p, p.id == cp.payment_id)
         .where(
             m.pairing == Pairing.REMIT_POSTING,
+            m.right_table == "ledger_entry",
             m.right_id == le.id,
             p.paid_on <= ctx.as_of,
         )
@@ -255,6 +256,7 @@ def _has_payment(ctx: RunContext) -> ColumnElement[bool]:
         .join(pay, pay.id == m.left_id)
         .where(
             m.pairing == Pairing.PATIENT_POSTING,
+            m.right_table == "ledger_entry",
             m.right_id == le.id,
             pay.received_on <= ctx.as_of,
         )

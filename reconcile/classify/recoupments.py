@@ -26,6 +26,7 @@ from reconcile.categories import (
     RefundStatus,
 )
 from reconcile.classify.candidates import COLUMNS
+from reconcile.classify.entities import create_all, mark_seen
 from reconcile.classify.plb import PlbEntry, net_entries, parse_reference
 from reconcile.classify.recoupment_plan import Known, Plan, Take, plan_recoupments
 from reconcile.classify.reversals import Reversal
@@ -275,42 +276,37 @@ def sync_recoupments(conn: Connection, ctx: RunContext, plan: Plan) -> QueueCoun
     rules = _payer_rules(conn, ctx)
     exception_ids = _exception_ids(conn, list(plan.takes))
     events: list[Event] = []
-    created = updated = closed = 0
+    updated = closed = 0
+    new_rows: list[dict[str, Any]] = []
+    new_takes: list[Take] = []
+    confirmed: list[int] = []
     for take in plan.takes.values():
         rule = rules.get(take.payer_id or "")
         derived = _derived(ctx, take, rule, existing.get(take.fingerprint))
         row = existing.get(take.fingerprint)
         if row is None:
-            values = {
-                "fingerprint": take.fingerprint,
-                "reason": take.reason,
-                "status": take.status,
-                "payer_id": take.payer_id,
-                "claim_id": take.claim_id,
-                "created_by": "run",
-                "identified_on": take.identified_on,
-                "original_identified": take.claim_id is not None,
-                "first_run_id": ctx.run_id,
-                "last_seen_run_id": ctx.run_id,
-                "seen_as_of": ctx.as_of,
-                "created_at": ctx.at,
-                "updated_at": ctx.at,
-                "exception_id": exception_ids.get(take.fingerprint),
-                **_content(take),
-                **derived,
-            }
-            new_id = conn.execute(
-                insert(r).values(**values).returning(r.id)
-            ).scalar_one()
-            events.append(
-                Event(
-                    entity=AuditEntity.RECOUPMENT, entity_id=new_id, action="create",
-                    actor="run", occurred_at=ctx.at, to_status=str(take.status),
-                    reason=take.detail, run_id=ctx.run_id,
-                    details={"amount_cents": take.amount_cents},
-                )
-            )  # fmt: skip
-            created += 1
+            new_rows.append(
+                {
+                    "fingerprint": take.fingerprint,
+                    "reason": str(take.reason),
+                    "status": str(take.status),
+                    "payer_id": take.payer_id,
+                    "claim_id": take.claim_id,
+                    "created_by": "run",
+                    "identified_on": take.identified_on,
+                    "original_identified": take.claim_id is not None,
+                    "first_run_id": ctx.run_id,
+                    "last_seen_run_id": ctx.run_id,
+                    "seen_as_of": ctx.as_of,
+                    "created_at": ctx.at,
+                    "updated_at": ctx.at,
+                    "exception_id": exception_ids.get(take.fingerprint),
+                    "details": {},
+                    **_content(take),
+                    **derived,
+                }
+            )
+            new_takes.append(take)
             continue
         if row.seen_as_of and row.seen_as_of > ctx.as_of:
             continue  # a run with a later as-of date already saw it
@@ -346,11 +342,19 @@ def sync_recoupments(conn: Connection, ctx: RunContext, plan: Plan) -> QueueCoun
                 )
             )  # fmt: skip
             updated += 1
-        conn.execute(
-            update(r)
-            .where(r.id == row.id)
-            .values(last_seen_run_id=ctx.run_id, seen_as_of=ctx.as_of)
+        confirmed.append(row.id)
+    mark_seen(conn, table, confirmed, ctx)
+    new_ids = create_all(conn, table, new_rows)
+    events += [
+        Event(
+            entity=AuditEntity.RECOUPMENT, entity_id=new_id, action="create",
+            actor="run", occurred_at=ctx.at, to_status=str(take.status),
+            reason=take.detail, run_id=ctx.run_id,
+            details={"amount_cents": take.amount_cents},
         )
+        for new_id, take in zip(new_ids, new_takes, strict=True)
+    ]  # fmt: skip
+    created = len(new_ids)
     closed += _settle_vanished(conn, ctx, plan, existing)
     closed += _acknowledge_repaid(conn, ctx, plan)
     append_events(conn, events)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from reconcile.categories import (
     AuditEntity,
@@ -32,6 +32,7 @@ from reconcile.categories import (
     RefundReason,
     RefundStatus,
 )
+from reconcile.classify.entities import create_all, mark_seen
 from reconcile.classify.recoupment_plan import Plan
 from reconcile.classify.recoupments import QueueCounts
 from reconcile.context import RunContext
@@ -71,7 +72,10 @@ def _desired(
             rule.c.kind,
         )
         .select_from(c)
-        .outerjoin(s, s.c.claim_id == c.c.claim_id)
+        .outerjoin(
+            s,
+            (c.c.subject_table == "expected_claim") & (s.c.claim_pk == c.c.subject_id),
+        )
         .outerjoin(rule, rule.c.payer_id == c.c.payer_id)
         .where(c.c.kind.in_([str(k) for k in REFUND_KINDS]))
     ).all()
@@ -131,8 +135,10 @@ def sync_refunds(
         ).all()
     )
     events: list[Event] = []
-    created = updated = closed = 0
+    updated = closed = 0
     seen: set[str] = set()
+    new_rows: list[dict[str, Any]] = []
+    confirmed: list[int] = []
     for want in _desired(conn, ctx, candidates, state):
         seen.add(want["fingerprint"])
         row = existing.get(want["fingerprint"])
@@ -141,41 +147,28 @@ def sync_refunds(
                 settings=ctx.settings, payee_kind=want["payee_kind"],
                 identified_on=want["identified_on"], government=want["government"],
             )  # fmt: skip
-            new_id = conn.execute(
-                insert(f)
-                .values(
-                    fingerprint=want["fingerprint"],
-                    reason=want["reason"],
-                    status=RefundStatus.QUEUED,
-                    payee_kind=want["payee_kind"],
-                    claim_id=want["claim_id"],
-                    payer_id=want["payer_id"],
-                    patient_account=want["patient_account"],
-                    amount_cents=want["amount_cents"],
-                    identified_on=want["identified_on"],
-                    due_on=due.due_on,
-                    due_rule=due.rule,
-                    exception_id=exception_ids.get(want["exception_fingerprint"]),
-                    details={},
-                    first_run_id=ctx.run_id,
-                    last_seen_run_id=ctx.run_id,
-                    seen_as_of=ctx.as_of,
-                    created_at=ctx.at,
-                    updated_at=ctx.at,
-                )
-                .returning(f.id)
-            ).scalar_one()
-            events.append(
-                Event(
-                    entity=AuditEntity.REFUND, entity_id=new_id, action="create",
-                    actor="run", occurred_at=ctx.at, to_status=str(RefundStatus.QUEUED),
-                    reason=f"{want['reason']} found",
-                    details={"amount_cents": want["amount_cents"],
-                             "due_on": due.due_on.isoformat()},
-                    run_id=ctx.run_id,
-                )
-            )  # fmt: skip
-            created += 1
+            new_rows.append(
+                {
+                    "fingerprint": want["fingerprint"],
+                    "reason": str(want["reason"]),
+                    "status": str(RefundStatus.QUEUED),
+                    "payee_kind": str(want["payee_kind"]),
+                    "claim_id": want["claim_id"],
+                    "payer_id": want["payer_id"],
+                    "patient_account": want["patient_account"],
+                    "amount_cents": want["amount_cents"],
+                    "identified_on": want["identified_on"],
+                    "due_on": due.due_on,
+                    "due_rule": due.rule,
+                    "exception_id": exception_ids.get(want["exception_fingerprint"]),
+                    "details": {},
+                    "first_run_id": ctx.run_id,
+                    "last_seen_run_id": ctx.run_id,
+                    "seen_as_of": ctx.as_of,
+                    "created_at": ctx.at,
+                    "updated_at": ctx.at,
+                }
+            )
             continue
         if row.seen_as_of and row.seen_as_of > ctx.as_of:
             continue
@@ -209,11 +202,20 @@ def sync_refunds(
                 )
             )  # fmt: skip
             updated += 1
-        conn.execute(
-            update(f)
-            .where(f.id == row.id)
-            .values(last_seen_run_id=ctx.run_id, seen_as_of=ctx.as_of)
+        confirmed.append(row.id)
+    mark_seen(conn, table, confirmed, ctx)
+    new_ids = create_all(conn, table, new_rows)
+    events += [
+        Event(
+            entity=AuditEntity.REFUND, entity_id=new_id, action="create", actor="run",
+            occurred_at=ctx.at, to_status=str(RefundStatus.QUEUED),
+            reason=f"{row['reason']} found", run_id=ctx.run_id,
+            details={"amount_cents": row["amount_cents"],
+                     "due_on": row["due_on"].isoformat()},
         )
+        for new_id, row in zip(new_ids, new_rows, strict=True)
+    ]  # fmt: skip
+    created = len(new_ids)
     append_events(conn, events)
     closed += _cancel_vanished(conn, ctx, existing, seen)
     closed += _cancel_recouped(conn, ctx, plan)

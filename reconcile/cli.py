@@ -1312,6 +1312,10 @@ def demo_command(folder: Path, claims: int, seed: int, today: dt.date | None) ->
     --database-url and --config do not apply. The same options always give the same
     data and the same results.
     """
+    quiet_unless_verbose = logging.getLogger("reconcile")
+    if quiet_unless_verbose.getEffectiveLevel() == logging.INFO:
+        # The tour says what happened; a log line per imported file would drown it.
+        quiet_unless_verbose.setLevel(logging.WARNING)
     progress = _StageProgress()
     try:
         result = run_demo(

@@ -322,6 +322,9 @@ def upgrade() -> None:
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
         batch_op.create_index("ix_ledger_entry_claim_id", ["claim_id"], unique=False)
         batch_op.create_index(
+            "ix_ledger_entry_kind_posted_on", ["kind", "posted_on"], unique=False
+        )
+        batch_op.create_index(
             "ix_ledger_entry_patient_account", ["patient_account"], unique=False
         )
         batch_op.create_index("ix_ledger_entry_posted_on", ["posted_on"], unique=False)
@@ -1215,6 +1218,7 @@ def downgrade() -> None:
     op.drop_table("patient_payment")
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_entry_reference")
+        batch_op.drop_index("ix_ledger_entry_kind_posted_on")
         batch_op.drop_index("ix_ledger_entry_posted_on")
         batch_op.drop_index("ix_ledger_entry_patient_account")
         batch_op.drop_index("ix_ledger_entry_claim_id")

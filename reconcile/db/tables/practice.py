@@ -133,6 +133,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         Index("ix_ledger_entry_claim_id", "claim_id"),
         Index("ix_ledger_entry_posted_on", "posted_on"),
+        # Refund and recoupment postings are few among a million payment postings.
+        Index("ix_ledger_entry_kind_posted_on", "kind", "posted_on"),
         Index("ix_ledger_entry_reference", "reference"),
         Index("ix_ledger_entry_patient_account", "patient_account"),
     )

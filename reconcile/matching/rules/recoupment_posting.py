@@ -2,8 +2,9 @@
 
 Business rule: a ledger posting of kind ``recoupment`` (negative) by the same payer,
 for exactly the amount taken, on the same claim (any claim when the recoupment's
-original is not identified), with no reference or the offsetting 835's TRN02 or the
-recoupment's reference, is the posting of that recoupment. Matched after the run has
+original is not identified, the posting must then carry the offsetting 835's
+TRN02), with no reference or the offsetting 835's TRN02 or the recoupment's
+reference, is the posting of that recoupment. Matched after the run has
 updated the queue.
 
 Fields: recoupment status, amount, payer_id, claim_id, offset_trace, reference;
@@ -46,10 +47,15 @@ def candidates(*, ctx: RunContext) -> CandidateQuery:
         .join(
             le,
             and_(
+                # Each branch is an indexed lookup of the posting: by claim when the
+                # recoupment names one, else by the offsetting 835's trace.
+                or_(
+                    le.claim_id == r.claim_id,
+                    and_(r.claim_id.is_(None), le.reference == r.offset_trace),
+                ),
                 le.kind == LedgerKind.RECOUPMENT,
                 le.amount_cents == -r.amount_cents,
                 le.payer_id == r.payer_id,
-                or_(r.claim_id.is_(None), le.claim_id == r.claim_id),
                 or_(
                     le.reference.is_(None),
                     le.reference == r.offset_trace,

@@ -41,8 +41,7 @@ def candidates(*, ctx: RunContext) -> CandidateQuery:
         .join(
             le,
             and_(
-                le.kind == LedgerKind.REFUND,
-                le.amount_cents == -f.amount_cents,
+                # Each branch is an indexed lookup: by claim, else by patient account.
                 or_(
                     le.claim_id == f.claim_id,
                     and_(
@@ -50,6 +49,8 @@ def candidates(*, ctx: RunContext) -> CandidateQuery:
                         le.patient_account == f.patient_account,
                     ),
                 ),
+                le.kind == LedgerKind.REFUND,
+                le.amount_cents == -f.amount_cents,
                 or_(le.reference.is_(None), le.reference == f.reference),
             ),
         )

@@ -198,7 +198,8 @@ def reversal_table(
             Column("corrected", Boolean, nullable=False),
             Column("suggested_action", String(200), nullable=False),
         ],
-        indexes=[("claim_pk",)],
+        # claim_pk: the claim's reversals; original_id: "was this payment reversed?"
+        indexes=[("claim_pk",), ("original_id",)],
     )
     if not reversals:
         return table

@@ -5,8 +5,8 @@ For every rule, in registry order, one set-based pass:
 1. the rule's candidate pairs, without right rows already matched (and, in one-to-one
    pairings, without left rows already matched), go into a temporary table;
 2. pairs whose right row (or, one-to-one, whose left row) has more than one candidate
-   are ambiguous: they are left unmatched, counted, and reported by classification as
-   the unmatched items they are;
+   are ambiguous (one grouping pass finds those ids): they are left unmatched,
+   counted, and reported by classification as the unmatched items they are;
 3. the rest is inserted into ``recon_match`` with the rule id. Unique indexes in the
    database guarantee no row is ever matched twice.
 
@@ -21,25 +21,28 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     Column,
-    ColumnElement,
     Connection,
     Integer,
     String,
-    cast,
     exists,
     func,
     insert,
     literal,
+    or_,
     select,
 )
 
 from reconcile.context import RunContext
 from reconcile.db.base import CentsType, IdType
+from reconcile.db.bulk import analyze
 from reconcile.db.tables import ReconMatch
 from reconcile.db.temp import create_temp, drop_temp
 from reconcile.faults import checkpoint
 from reconcile.matching.registry import MAX_REPEATS, REPEATED, RULES
 from reconcile.matching.rule import Rule
+
+#: A rule that matched this many rows refreshes recon_match's planner statistics.
+STATISTICS_AFTER = 10_000
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,6 @@ def _apply_once(conn: Connection, ctx: RunContext, rule: Rule) -> RuleResult:
             Column("left_cents", CentsType),
             Column("right_cents", CentsType),
         ],
-        indexes=[("left_id",), ("right_id",)],
     )
     conn.execute(
         insert(pending).from_select(
@@ -91,36 +93,38 @@ def _apply_once(conn: Connection, ctx: RunContext, rule: Rule) -> RuleResult:
             .distinct(),
         )
     )
-    other = pending.alias("other")
-    ambiguous_right = exists(
-        select(other.c.right_id).where(
-            other.c.right_id == pending.c.right_id, other.c.left_id != pending.c.left_id
-        )
-    )
-    ambiguous: ColumnElement[bool] = ambiguous_right
+    # The ambiguous ids are few: one grouping pass finds them, and the insert below
+    # looks each pair up in these small tables (no per-pair self-join).
+    sides = [("right_id", "tmp_match_ambiguous_right")]
     if rule.one_to_one:
-        ambiguous = ambiguous_right | exists(
-            select(other.c.left_id).where(
-                other.c.left_id == pending.c.left_id,
-                other.c.right_id != pending.c.right_id,
+        sides.append(("left_id", "tmp_match_ambiguous_left"))
+    ambiguous_sets = []
+    for column, name in sides:
+        table = create_temp(conn, name, [Column("id", IdType, primary_key=True)])
+        conn.execute(
+            insert(table).from_select(
+                ["id"],
+                select(pending.c[column])
+                .group_by(pending.c[column])
+                .having(func.count() > 1),
             )
         )
-    fingerprint = (
-        literal(f"{rule.pairing}:")
-        + cast(pending.c.left_id, String)
-        + literal(":")
-        + cast(pending.c.right_id, String)
+        ambiguous_sets.append((pending.c[column], table))
+    ambiguous = or_(
+        *(
+            exists(select(table.c.id).where(table.c.id == column))
+            for column, table in ambiguous_sets
+        )
     )
     result = conn.execute(
         insert(m)
         .from_select(
             [
-                "fingerprint", "pairing", "rule_id", "left_id", "right_table",
-                "right_id", "one_to_one", "left_cents", "right_cents", "first_run_id",
+                "pairing", "rule_id", "left_id", "right_table", "right_id",
+                "one_to_one", "left_cents", "right_cents", "first_run_id",
                 "last_seen_run_id",
             ],
             select(
-                fingerprint,
                 literal(str(rule.pairing), String),
                 literal(rule.rule_id, String),
                 pending.c.left_id,
@@ -136,11 +140,18 @@ def _apply_once(conn: Connection, ctx: RunContext, rule: Rule) -> RuleResult:
         .execution_options(preserve_rowcount=True)
     )  # fmt: skip
     matched = max(result.rowcount, 0)
-    left_or_right = pending.c.right_id if not rule.one_to_one else pending.c.left_id
-    skipped = conn.execute(
-        select(func.count(func.distinct(left_or_right))).where(ambiguous)
-    ).scalar_one()
-    drop_temp(conn, pending)
+    skipped = 0
+    if any(
+        conn.execute(select(func.count()).select_from(table)).scalar_one()
+        for _, table in ambiguous_sets
+    ):
+        # Counted as the reviewer sees them: the right rows left unmatched (the
+        # left rows, in a one-to-one pairing).
+        side = pending.c.right_id if not rule.one_to_one else pending.c.left_id
+        skipped = conn.execute(
+            select(func.count(func.distinct(side))).where(ambiguous)
+        ).scalar_one()
+    drop_temp(conn, pending, *(table for _, table in ambiguous_sets))
     return RuleResult(matched=matched, ambiguous=int(skipped))
 
 
@@ -160,6 +171,11 @@ def apply_rules(
                     break
                 total = RuleResult(total.matched + more.matched, more.ambiguous)
         results[rule.rule_id] = total
+        if total.matched >= STATISTICS_AFTER:
+            # The later rules and classification join recon_match; planned on the
+            # statistics of the table before this rule filled it (on a first run:
+            # empty), an indexed walk of a million matches looks like ten rows.
+            analyze(conn, [ReconMatch.__tablename__])
         checkpoint(f"rule:{rule.rule_id}")
     return results
 

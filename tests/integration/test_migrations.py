@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from reconcile.categories import SourceKind, SourceStatus
+from reconcile.categories import Pairing, SourceKind, SourceStatus
 from reconcile.db import schema
 from reconcile.db.engine import make_engine
 from reconcile.db.schema import (
@@ -22,7 +22,8 @@ from reconcile.db.schema import (
     head_revision,
     upgrade,
 )
-from reconcile.db.tables import AuditEvent, SourceFile
+from reconcile.db.tables import AuditEvent, ReconMatch, SourceFile
+from tests.factories import make_run
 
 NOW = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 
@@ -72,6 +73,38 @@ class TestRevisions:
                 assert not [
                     n for n in inspect(conn).get_table_names() if "_alembic_tmp" in n
                 ]
+        finally:
+            engine.dispose()
+
+    def test_match_fingerprints_come_back_on_downgrade(self, scratch) -> None:  # type: ignore[no-untyped-def]
+        """Going below 0002 rebuilds each match's fingerprint; going up drops it."""
+        engine = make_engine(scratch.empty_url())
+        try:
+            upgrade(engine)
+            with engine.begin() as conn:
+                run_id = make_run(conn)
+                conn.execute(
+                    insert(ReconMatch).values(
+                        pairing=Pairing.ERA_DEPOSIT, rule_id="era_deposit_trace",
+                        left_id=3, right_table="bank_deposit", right_id=7,
+                        one_to_one=True, first_run_id=run_id, last_seen_run_id=run_id,
+                    )
+                )  # fmt: skip
+            downgrade(engine, "0001")
+            with engine.connect() as conn:
+                assert conn.execute(
+                    text("SELECT fingerprint FROM recon_match")
+                ).scalars().all() == ["era_deposit:3:7"]
+            upgrade(engine)
+            with engine.connect() as conn:
+                columns = {c["name"] for c in inspect(conn).get_columns("recon_match")}
+                assert "fingerprint" not in columns
+                assert (
+                    conn.execute(
+                        select(func.count()).select_from(ReconMatch)
+                    ).scalar_one()
+                    == 1
+                )
         finally:
             engine.dispose()
 

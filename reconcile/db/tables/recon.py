@@ -1,8 +1,9 @@
 """Derived data: runs, the run lock, matches and exceptions.
 
-Matches and exceptions are persistent entities keyed by a fingerprint built from
-business identity, never from a run id: a re-run of unchanged data changes none of them
-in content; ``last_seen_run_id`` is the only bookkeeping that moves.
+Exceptions are persistent entities keyed by a fingerprint built from business identity,
+never from a run id; a match is keyed by the right-hand row it uses (unique). A re-run
+of unchanged data changes none of them in content; ``last_seen_run_id`` is the only
+bookkeeping that moves.
 """
 
 from __future__ import annotations
@@ -86,7 +87,6 @@ class ReconMatch(Base):
     __tablename__ = "recon_match"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(_FINGERPRINT, unique=True)
     pairing: Mapped[Pairing] = mapped_column(text_enum(Pairing, "pairing"))
     rule_id: Mapped[str] = mapped_column(String(64))
     left_id: Mapped[int] = mapped_column(IdType)

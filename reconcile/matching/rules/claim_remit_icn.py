@@ -13,7 +13,7 @@ tie, payment date ≤ as-of.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased
 
 from reconcile.categories import Pairing
@@ -35,31 +35,25 @@ def candidates(*, ctx: RunContext) -> CandidateQuery:
     new_payer = ctx.payment_payer
     old_payer = ctx.payment_payer.alias("old_payer")
     m, grouped = ReconMatch, aliased(ReconMatch)
-    # The few claim payments no rule has grouped yet that refer to another payment
-    # (REF*F8, or a reversal's CLP07). DISTINCT keeps this set a materialised
-    # subquery, so the planner starts from it and looks the referred payment up on
-    # its indexed CLP07, instead of walking every match.
-    new = (
-        select(
-            cp.id,
-            cp.payment_id,
-            cp.paid_cents,
-            cp.original_ref,
-            case((cp.status_code == REVERSAL_STATUS, cp.payer_control)).label(
-                "reversed_control"
-            ),
+    # The few claim payments no rule has grouped yet that refer to another payment,
+    # each with the CLP07 it refers to: REF*F8, or a reversal's own CLP07. The equal
+    # join on that reference lets the planner start from this small set and look the
+    # referred payment up on its indexed CLP07, instead of walking every match.
+    ungrouped = ~exists(
+        select(grouped.id).where(
+            grouped.right_table == RIGHT_TABLE, grouped.right_id == cp.id
         )
-        .where(
-            or_(cp.original_ref.is_not(None), cp.status_code == REVERSAL_STATUS),
-            ~exists(
-                select(grouped.id).where(
-                    grouped.right_table == RIGHT_TABLE, grouped.right_id == cp.id
-                )
-            ),
-        )
-        .distinct()
-        .subquery("ungrouped")
     )
+    referring = (
+        select(cp.id, cp.payment_id, cp.paid_cents, cp.original_ref.label("ref"))
+        .where(cp.original_ref.is_not(None), ungrouped)
+        .union_all(
+            select(
+                cp.id, cp.payment_id, cp.paid_cents, cp.payer_control.label("ref")
+            ).where(cp.status_code == REVERSAL_STATUS, ungrouped)
+        )
+    )
+    new = referring.subquery("ungrouped")
     return (
         select(
             m.left_id.label("left_id"),
@@ -70,7 +64,7 @@ def candidates(*, ctx: RunContext) -> CandidateQuery:
         .select_from(new)
         .join(new_pay, new_pay.id == new.c.payment_id)
         .join(new_payer, new_payer.c.payment_id == new_pay.id)
-        .join(old, old.payer_control.in_([new.c.original_ref, new.c.reversed_control]))
+        .join(old, old.payer_control == new.c.ref)
         .join(
             m,
             and_(

@@ -70,21 +70,17 @@ class TestApply:
             "first_run_id": run_id, "last_seen_run_id": run_id,
         }  # fmt: skip
         with fresh_engine.begin() as conn:
-            conn.execute(insert(ReconMatch).values(fingerprint="a", **row))
+            conn.execute(insert(ReconMatch).values(**row))
         with (
             pytest.raises(Exception, match=r"(?i)unique|duplicate"),
             fresh_engine.begin() as c,
         ):
-            c.execute(
-                insert(ReconMatch).values(fingerprint="b", **{**row, "left_id": 2})
-            )
+            c.execute(insert(ReconMatch).values(**{**row, "left_id": 2}))
         with (
             pytest.raises(Exception, match=r"(?i)unique|duplicate"),
             fresh_engine.begin() as c,
         ):
-            c.execute(
-                insert(ReconMatch).values(fingerprint="c", **{**row, "right_id": 8})
-            )
+            c.execute(insert(ReconMatch).values(**{**row, "right_id": 8}))
         with fresh_engine.connect() as conn:
             assert (
                 conn.execute(select(func.count()).select_from(ReconMatch)).scalar() == 1

@@ -1,39 +1,67 @@
-"""Recoupments: load what the plan needs, raise the ``recoupment`` and
-``refund_recouped`` exceptions, and bring the recoupment queue up to date.
+"""Recoupments: read what the plan needs, and raise the ``recoupment`` and
+``refund_recouped`` exceptions.
 
 The plan itself (which recoupments the data shows) is the pure
-:mod:`reconcile.classify.recoupment_plan`; PLB entries, reversals and recoupments are
-small sets, so they are read into Python. Each change to a recoupment writes an audit
-event; the run only moves a recoupment forward (noticed → pending → offset), and
-closes one a correction made whole ("settle"). A person's statuses (disputed,
-accepted, repaid, closed) are never moved by a run, except repaid → closed when the
-payer's 835 acknowledges the check (``WO``/``72``).
+:mod:`reconcile.classify.recoupment_plan`; the queue is brought up to date by
+:mod:`reconcile.classify.recoupment_queue`. Only what can change in this run is read:
+
+- the reversals :func:`reconcile.classify.reversals.load_reversals` paired (claims in
+  scope);
+- the PLB entries of the 835s paid in the window, of the 835s of those reversals, and
+  of every 835 since the oldest open item that a later 835 may settle (a ``noticed``,
+  ``pending`` or ``repaid`` recoupment, an issued refund) — so an 835 imported late
+  still moves it;
+- the recoupments those entries may move (``noticed``/``pending``, or already moved
+  by one of them), and the recorded rows of this run's takes.
+
+A recoupment that the run does not re-derive keeps its row; its open ``recoupment``
+exception is re-confirmed as it stands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, or_, select
+from sqlalchemy.orm import aliased
 
 from reconcile.categories import (
-    AuditEntity,
     ExceptionKind,
-    PayeeKind,
+    ExceptionStatus,
+    Pairing,
     RecoupmentStatus,
     RefundStatus,
 )
 from reconcile.classify.candidates import COLUMNS
-from reconcile.classify.entities import create_all, mark_seen
-from reconcile.classify.plb import PlbEntry, net_entries, parse_reference
-from reconcile.classify.recoupment_plan import Known, Plan, Take, plan_recoupments
+from reconcile.classify.plb import NettedReference, PlbEntry, net_entries
+from reconcile.classify.plb import parse_reference as _parse
+from reconcile.classify.recouped import (
+    Owed,
+    open_payer_refunds,
+    recouped_cents,
+    recouped_takes,
+    settles_now,
+    share_out,
+)
+from reconcile.classify.recoupment_plan import (
+    Citation,
+    Known,
+    Originals,
+    Plan,
+    cite,
+    plan_recoupments,
+    reversal_fingerprint,
+)
+from reconcile.classify.recoupment_queue import QueueCounts, sync_recoupments
 from reconcile.classify.reversals import Reversal
+from reconcile.codes import REVERSAL_STATUS
 from reconcile.context import RunContext
 from reconcile.db.tables import (
     ExpectedClaim,
     ReconException,
+    ReconMatch,
     Recoupment,
     Refund,
     X12ClaimPayment,
@@ -41,98 +69,155 @@ from reconcile.db.tables import (
     X12ProviderAdjustment,
 )
 from reconcile.kinds import CLAIM_PRECEDENCE
-from reconcile.queues import Event, append_events, recoupment_action
-from reconcile.queues.rules import lookback_verdict, recoupment_deadline
-from reconcile.settings import PayerKind, PlbReferenceLayout
+from reconcile.money import format_dollars
+from reconcile.settings import PlbReferenceLayout
 
-ORDER = {
-    RecoupmentStatus.NOTICED: 0,
-    RecoupmentStatus.PENDING: 1,
-    RecoupmentStatus.OFFSET: 2,
-}
+__all__ = [
+    "QueueCounts",
+    "add_recoupment_candidates",
+    "load_plan",
+    "sync_recoupments",
+]
+
+_CHUNK = 2_000
+_PLB_REASONS = ["WO", "FB", "72", "B2"]
 
 
-def _payer_rules(conn: Connection, ctx: RunContext) -> dict[str, Any]:
-    return {row.payer_id: row for row in conn.execute(select(ctx.payer_rule))}
+def _chunks(values: Iterable[Any], size: int = _CHUNK) -> list[list[Any]]:
+    ordered = sorted(set(values))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 def load_plan(conn: Connection, ctx: RunContext, reversals: Sequence[Reversal]) -> Plan:
-    """Read PLB entries and known recoupments, resolve references, and plan."""
-    plb, p, pp = X12ProviderAdjustment, X12Payment, ctx.payment_payer
-    rows = conn.execute(
-        select(
-            plb.payment_id,
-            p.paid_on,
-            p.trace_number,
-            p.originator_id,
-            pp.c.payer_id,
-            plb.reason_code,
-            plb.reference,
-            plb.amount_cents,
-        )
-        .join(p, p.id == plb.payment_id)
-        .outerjoin(pp, pp.c.payment_id == p.id)
-        .where(
-            p.paid_on <= ctx.as_of,
-            plb.reason_code.in_(["WO", "FB", "72", "B2"]),
-        )
-        .order_by(p.paid_on, p.id, plb.seq)
-    ).all()
-    entries = [PlbEntry(*row) for row in rows]
-    netted = net_entries(entries)
-    r = Recoupment
-    known = [
-        Known(*row)
-        for row in conn.execute(
-            select(
-                r.fingerprint,
-                r.payer_id,
-                r.claim_id,
-                r.reference,
-                r.status,
-                r.offset_payment_id,
-            )
-        )
-    ]
-    rules = _payer_rules(conn, ctx)
+    """Read the PLB entries and recoupments this run can change, and plan."""
+    rules = {row.payer_id: row for row in conn.execute(select(ctx.payer_rule))}
+    netted = net_entries(_plb_entries(conn, ctx, reversals))
+    known = _known(
+        conn,
+        payments={n.payment_id for n in netted},
+        fingerprints={reversal_fingerprint(r) for r in reversals},
+    )
+    citations = _citations(conn, netted, rules)
+    claims = {c.claim_id for c in citations.values() if c.claim_id}
+    claims |= {k.claim_id for k in known if k.claim_id and k.original_paid_on is None}
     return plan_recoupments(
         reversals=reversals,
         netted=netted,
         known=known,
-        claims_by_reference=_resolve_references(conn, netted, rules),
+        citations=citations,
+        originals=_originals(conn, ctx, claims),
     )
 
 
-def _resolve_references(
-    conn: Connection, netted: Sequence[Any], rules: dict[str, Any]
-) -> dict[str, str]:
-    """Map each PLB reference to the claim it names (CLP01, or a CLP07 → its CLP01)."""
-    parts = {}
+def _plb_entries(
+    conn: Connection, ctx: RunContext, reversals: Sequence[Reversal]
+) -> list[PlbEntry]:
+    """The netting-relevant PLB entries of the 835s this run can change."""
+    plb, p, pp = X12ProviderAdjustment, X12Payment, ctx.payment_payer
+    since = min(ctx.window.first, _oldest_open_item(conn) or ctx.window.first)
+    columns = (
+        plb.id, plb.payment_id, p.paid_on, p.trace_number, p.originator_id,
+        pp.c.payer_id, plb.reason_code, plb.reference, plb.amount_cents, plb.seq,
+    )  # fmt: skip
+
+    def read(*conditions: Any) -> list[Any]:
+        return list(
+            conn.execute(
+                select(*columns)
+                .join(p, p.id == plb.payment_id)
+                .outerjoin(pp, pp.c.payment_id == p.id)
+                .where(
+                    p.paid_on <= ctx.as_of,
+                    plb.reason_code.in_(_PLB_REASONS),
+                    *conditions,
+                )
+            )
+        )
+
+    rows = read(p.paid_on >= since)
+    for chunk in _chunks(r.reversal.payment_id for r in reversals):
+        rows += read(p.paid_on < since, plb.payment_id.in_(chunk))
+    rows.sort(key=lambda row: (row.paid_on, row.payment_id, row.seq))
+    return [PlbEntry(*row[1:9]) for row in rows]
+
+
+def _oldest_open_item(conn: Connection) -> dt.date | None:
+    """The first day of the oldest item a later 835 may still settle."""
+    r, f = Recoupment, Refund
+    waiting = (RecoupmentStatus.NOTICED, RecoupmentStatus.PENDING,
+               RecoupmentStatus.REPAID)  # fmt: skip
+    days = [
+        conn.execute(
+            select(func.min(r.identified_on)).where(r.status.in_(waiting))
+        ).scalar(),
+        conn.execute(
+            select(func.min(f.identified_on)).where(f.status == RefundStatus.ISSUED)
+        ).scalar(),
+    ]
+    found = [d for d in days if d is not None]
+    return min(found) if found else None
+
+
+def _known(
+    conn: Connection, *, payments: set[int], fingerprints: set[str]
+) -> list[Known]:
+    """Recoupments a PLB entry of these 835s may move, or a reversal re-derives."""
+    r = Recoupment
+    pending = aliased(X12Payment)
+    columns = (
+        r.fingerprint, r.reason, r.payer_id, r.claim_id, r.reference, r.status,
+        r.amount_cents, r.identified_on, r.original_claim_payment_id,
+        r.original_paid_on, r.pending_payment_id,
+        pending.trace_number.label("pending_trace"), r.offset_payment_id,
+    )  # fmt: skip
+    query = select(*columns).outerjoin(pending, pending.id == r.pending_payment_id)
+    conditions: list[Any] = [
+        r.status.in_([RecoupmentStatus.NOTICED, RecoupmentStatus.PENDING])
+    ]
+    conditions += [
+        or_(r.offset_payment_id.in_(chunk), r.pending_payment_id.in_(chunk))
+        for chunk in _chunks(payments)
+    ]
+    conditions += [r.fingerprint.in_(chunk) for chunk in _chunks(fingerprints)]
+    found: dict[str, Known] = {}
+    for condition in conditions:
+        for row in conn.execute(query.where(condition)):
+            found.setdefault(row.fingerprint, Known(**row._mapping))
+    return list(found.values())
+
+
+def _citations(
+    conn: Connection, netted: Sequence[NettedReference], rules: dict[str, Any]
+) -> dict[str, Citation]:
+    """What each PLB reference names: its keys, and the claim (CLP01, or a CLP07 →
+    its CLP01) as the payer's layout reads it."""
+    layouts: dict[str, PlbReferenceLayout] = {}
     for n in netted:
-        if not n.reference or n.reference in parts:
-            continue
-        rule = rules.get(n.payer_id)
-        layout = PlbReferenceLayout(rule.layout) if rule else PlbReferenceLayout.GENERIC
-        parts[n.reference] = parse_reference(n.reference, layout)
+        if n.reference and n.reference not in layouts:
+            rule = rules.get(n.payer_id or "")
+            layouts[n.reference] = (
+                PlbReferenceLayout(rule.layout) if rule else PlbReferenceLayout.GENERIC
+            )
+    parts = {ref: _parse(ref, layout) for ref, layout in layouts.items()}
     claim_ids = {c for part in parts.values() for c in part.claim_ids}
     controls = {c for part in parts.values() for c in part.control_numbers}
     known_claims: set[str] = set()
-    for chunk in _chunks(sorted(claim_ids)):
+    for chunk in _chunks(claim_ids):
         known_claims.update(
             conn.execute(
                 select(ExpectedClaim.claim_id).where(ExpectedClaim.claim_id.in_(chunk))
             ).scalars()
         )
     claim_of_control: dict[str, str] = {}
-    for chunk in _chunks(sorted(controls)):
+    for chunk in _chunks(controls):
         for control, claim_id in conn.execute(
-            select(X12ClaimPayment.payer_control, X12ClaimPayment.claim_id).where(
-                X12ClaimPayment.payer_control.in_(chunk)
-            )
+            select(X12ClaimPayment.payer_control, X12ClaimPayment.claim_id)
+            .where(X12ClaimPayment.payer_control.in_(chunk))
+            .order_by(X12ClaimPayment.id)
         ):
             if control is not None:
                 claim_of_control.setdefault(control, claim_id)
-    resolved: dict[str, str] = {}
+    found: dict[str, Citation] = {}
     for reference, part in parts.items():
         claim = next((c for c in part.claim_ids if c in known_claims), None)
         if claim is None:
@@ -144,13 +229,36 @@ def _resolve_references(
                 ),
                 None,
             )
-        if claim is not None:
-            resolved[reference] = claim
-    return resolved
+        found[reference] = cite(reference, layouts[reference], claim)
+    return found
 
 
-def _chunks(values: list[str], size: int = 2_000) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
+def _originals(conn: Connection, ctx: RunContext, claims: set[str]) -> Originals:
+    """The own payments (paid > 0, not reversals) of these claims, oldest first."""
+    c, m, cp, p, pp = (
+        ExpectedClaim, ReconMatch, X12ClaimPayment, X12Payment, ctx.payment_payer,
+    )  # fmt: skip
+    found: Originals = {}
+    for chunk in _chunks(claims):
+        rows = conn.execute(
+            select(c.claim_id, p.paid_on, cp.id)
+            .join(m, (m.left_id == c.id) & (m.pairing == Pairing.CLAIM_REMIT))
+            .join(cp, cp.id == m.right_id)
+            .join(p, p.id == cp.payment_id)
+            .join(pp, pp.c.payment_id == p.id)
+            .where(
+                c.claim_id.in_(chunk),
+                pp.c.payer_id == c.payer_id,
+                cp.paid_cents > 0,
+                cp.status_code != REVERSAL_STATUS,
+                p.paid_on <= ctx.as_of,
+            )
+        )
+        for claim_id, paid_on, cp_id in rows:
+            found.setdefault(claim_id, []).append((paid_on, cp_id))
+    for paid in found.values():
+        paid.sort()
+    return found
 
 
 def add_recoupment_candidates(
@@ -158,15 +266,13 @@ def add_recoupment_candidates(
 ) -> int:
     """``recoupment`` where no claim-level exception explains the money, and
     ``refund_recouped`` where the payer took back money already refunded."""
-    takes = [t for t in plan.takes.values() if t.amount_cents > 0]
-    if not takes:
-        return 0
     claim_level = [str(k) for k in CLAIM_PRECEDENCE]
     explained = set(
         conn.execute(
             select(candidates.c.claim_id).where(candidates.c.kind.in_(claim_level))
         ).scalars()
     )
+    takes = [t for t in plan.takes.values() if t.amount_cents > 0]
     claim_pks = _claim_pks(conn, {t.claim_id for t in takes if t.claim_id})
     rows = []
     for take in takes:
@@ -193,49 +299,99 @@ def add_recoupment_candidates(
                 age_from_on=take.identified_on,
             )
         )
-    offsets = [t for t in takes if t.status is RecoupmentStatus.OFFSET and t.claim_id]
-    if offsets:
-        f = Refund
-        issued = conn.execute(
-            select(
-                f.id, f.fingerprint, f.claim_id, f.payer_id, f.amount_cents, f.reference
-            ).where(
-                f.status == RefundStatus.ISSUED,
-                f.payee_kind == PayeeKind.PAYER,
-                f.claim_id.in_({t.claim_id for t in offsets}),
-            )
-        ).all()
-        for refund in issued:
-            recouped = next(
-                (
-                    t
-                    for t in offsets
-                    if t.claim_id == refund.claim_id and t.payer_id == refund.payer_id
-                ),
-                None,
-            )
-            if recouped is None:
-                continue
-            rows.append(
-                _row(
-                    fingerprint=f"refund_recouped:{refund.fingerprint}",
-                    kind=ExceptionKind.REFUND_RECOUPED,
-                    claim_id=refund.claim_id,
-                    payer_id=refund.payer_id,
-                    subject_table="refund",
-                    subject_id=refund.id,
-                    amount_cents=min(refund.amount_cents, recouped.amount_cents),
-                    detail=(
-                        f"refund {refund.reference or refund.id} was issued and the "
-                        f"payer also recouped on {recouped.offset_on}"
-                    ),
-                    paid_on=recouped.offset_on,
-                    age_from_on=recouped.offset_on,
-                )
-            )
+    rows += _refund_recouped(conn, ctx, plan)
     if rows:
         conn.execute(insert(candidates), rows)
-    return len(rows)
+    return len(rows) + _reconfirm_unchanged(conn, ctx, plan, candidates, explained)
+
+
+def _refund_recouped(conn: Connection, ctx: RunContext, plan: Plan) -> list[Any]:
+    """Issued refunds whose money the payer took back after they were issued."""
+    refunds = open_payer_refunds(
+        conn,
+        ctx,
+        statuses=(RefundStatus.QUEUED, RefundStatus.APPROVED, RefundStatus.ISSUED),
+    )
+    issued = [(row, on) for row, on in refunds if row.status == RefundStatus.ISSUED]
+    if not issued:
+        return []
+    claims = {row.claim_id for row, _ in issued}
+    owed = [
+        Owed(
+            row.fingerprint, row.payer_id, row.claim_id,
+            row.amount_cents + recouped_cents(row.details), row.identified_on, on,
+        )
+        for row, on in refunds
+        if row.claim_id in claims
+    ]  # fmt: skip
+    covered = share_out(owed, recouped_takes(conn, ctx, plan, claims))
+    rows = []
+    for refund, _ in issued:
+        found = covered.get(refund.fingerprint)
+        if found is None:
+            continue
+        rows.append(
+            _row(
+                fingerprint=f"refund_recouped:{refund.fingerprint}",
+                kind=ExceptionKind.REFUND_RECOUPED,
+                claim_id=refund.claim_id,
+                payer_id=refund.payer_id,
+                subject_table="refund",
+                subject_id=refund.id,
+                amount_cents=min(refund.amount_cents, found.cents),
+                detail=(
+                    f"refund {refund.reference or refund.id} was issued and the payer "
+                    f"also recouped {format_dollars(found.cents)} (last on "
+                    f"{found.last_on})"
+                ),
+                paid_on=found.last_on,
+                age_from_on=found.last_on,
+            )
+        )
+    return rows
+
+
+def _reconfirm_unchanged(
+    conn: Connection,
+    ctx: RunContext,
+    plan: Plan,
+    candidates: Table,
+    explained: set[str],
+) -> int:
+    """Open ``recoupment`` exceptions of recoupments this run did not re-derive (and
+    does not settle) stand as they are: their condition has not changed."""
+    e, r = ReconException, Recoupment
+    rows = conn.execute(
+        select(
+            e.id, e.claim_id.label("exception_claim"), r.fingerprint, r.reason,
+            r.created_by, r.status, r.claim_id, r.pending_payment_id,
+            r.offset_payment_id, r.seen_as_of,
+        )
+        .join(r, r.fingerprint == e.fingerprint)
+        .where(
+            e.kind == ExceptionKind.RECOUPMENT,
+            e.status == ExceptionStatus.OPEN,
+            e.seen_as_of <= ctx.as_of,
+        )
+    ).all()  # fmt: skip
+    keep = [
+        row.id
+        for row in rows
+        if row.fingerprint not in plan.takes
+        and row.exception_claim not in explained
+        and not settles_now(row, plan, ctx)
+    ]
+    table: Any = ReconException.__table__
+    for chunk in _chunks(keep):
+        conn.execute(
+            insert(candidates).from_select(
+                list(COLUMNS),
+                select(*(table.c[name] for name in COLUMNS)).where(
+                    table.c.id.in_(chunk)
+                ),
+            )
+        )
+    return len(keep)
 
 
 def _row(**values: Any) -> dict[str, Any]:
@@ -246,9 +402,8 @@ def _row(**values: Any) -> dict[str, Any]:
 
 
 def _claim_pks(conn: Connection, claim_ids: set[str | None]) -> dict[str, int]:
-    ids = sorted(c for c in claim_ids if c)
     found: dict[str, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(c for c in claim_ids if c):
         found.update(
             conn.execute(
                 select(ExpectedClaim.claim_id, ExpectedClaim.id).where(
@@ -257,213 +412,3 @@ def _claim_pks(conn: Connection, claim_ids: set[str | None]) -> dict[str, int]:
             ).all()
         )
     return found
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    """What the run changed in a queue."""
-
-    created: int
-    updated: int
-    closed: int
-
-
-def sync_recoupments(conn: Connection, ctx: RunContext, plan: Plan) -> QueueCounts:
-    """Create, move forward, update and settle recoupments to match the plan."""
-    r = Recoupment
-    table: Any = r.__table__
-    existing = {row.fingerprint: row for row in conn.execute(select(table)).all()}
-    rules = _payer_rules(conn, ctx)
-    exception_ids = _exception_ids(conn, list(plan.takes))
-    events: list[Event] = []
-    updated = closed = 0
-    new_rows: list[dict[str, Any]] = []
-    new_takes: list[Take] = []
-    confirmed: list[int] = []
-    for take in plan.takes.values():
-        rule = rules.get(take.payer_id or "")
-        derived = _derived(ctx, take, rule, existing.get(take.fingerprint))
-        row = existing.get(take.fingerprint)
-        if row is None:
-            new_rows.append(
-                {
-                    "fingerprint": take.fingerprint,
-                    "reason": str(take.reason),
-                    "status": str(take.status),
-                    "payer_id": take.payer_id,
-                    "claim_id": take.claim_id,
-                    "created_by": "run",
-                    "identified_on": take.identified_on,
-                    "original_identified": take.claim_id is not None,
-                    "first_run_id": ctx.run_id,
-                    "last_seen_run_id": ctx.run_id,
-                    "seen_as_of": ctx.as_of,
-                    "created_at": ctx.at,
-                    "updated_at": ctx.at,
-                    "exception_id": exception_ids.get(take.fingerprint),
-                    "details": {},
-                    **_content(take),
-                    **derived,
-                }
-            )
-            new_takes.append(take)
-            continue
-        if row.seen_as_of and row.seen_as_of > ctx.as_of:
-            continue  # a run with a later as-of date already saw it
-        changes = {
-            k: v
-            for k, v in {**_content(take), **derived}.items()
-            if getattr(row, k) != v and not (row.status not in ORDER and k in _MOVES)
-        }
-        exception_id = exception_ids.get(take.fingerprint)
-        if exception_id and row.exception_id != exception_id:
-            changes["exception_id"] = exception_id
-        current = RecoupmentStatus(row.status)
-        after = current
-        if current in ORDER and ORDER[take.status] > ORDER[current]:
-            action = "offset" if take.status is RecoupmentStatus.OFFSET else "defer"
-            after = RecoupmentStatus(
-                recoupment_action(
-                    conn, recoupment_id=row.id, action=action, actor="run", at=ctx.at,
-                    reason=take.detail, run_id=ctx.run_id, system=True,
-                )
-            )  # fmt: skip
-            updated += 1
-        if changes:
-            conn.execute(
-                update(r).where(r.id == row.id).values(updated_at=ctx.at, **changes)
-            )
-            events.append(
-                Event(
-                    entity=AuditEntity.RECOUPMENT, entity_id=row.id, action="update",
-                    actor="run", occurred_at=ctx.at, from_status=str(after),
-                    to_status=str(after), run_id=ctx.run_id,
-                    details={k: str(v) for k, v in changes.items()},
-                )
-            )  # fmt: skip
-            updated += 1
-        confirmed.append(row.id)
-    mark_seen(conn, table, confirmed, ctx)
-    new_ids = create_all(conn, table, new_rows)
-    events += [
-        Event(
-            entity=AuditEntity.RECOUPMENT, entity_id=new_id, action="create",
-            actor="run", occurred_at=ctx.at, to_status=str(take.status),
-            reason=take.detail, run_id=ctx.run_id,
-            details={"amount_cents": take.amount_cents},
-        )
-        for new_id, take in zip(new_ids, new_takes, strict=True)
-    ]  # fmt: skip
-    created = len(new_ids)
-    closed += _settle_vanished(conn, ctx, plan, existing)
-    closed += _acknowledge_repaid(conn, ctx, plan)
-    append_events(conn, events)
-    return QueueCounts(created=created, updated=updated, closed=closed)
-
-
-#: Fields that record where the money moved; a person's status keeps them as they are.
-_MOVES = {"offset_payment_id", "offset_trace", "offset_on", "pending_payment_id"}
-
-
-def _content(take: Take) -> dict[str, Any]:
-    return {
-        "amount_cents": take.amount_cents,
-        "reference": take.reference,
-        "original_claim_payment_id": take.original_claim_payment_id,
-        "original_paid_on": take.original_paid_on,
-        "pending_payment_id": take.pending_payment_id,
-        "offset_payment_id": take.offset_payment_id,
-        "offset_trace": take.offset_trace,
-        "offset_on": take.offset_on,
-    }
-
-
-def _derived(ctx: RunContext, take: Take, rule: Any, row: Any) -> dict[str, Any]:
-    """Response deadline and look-back verdict (a pure function of dates and rules)."""
-    kind = PayerKind(rule.kind) if rule else PayerKind.COMMERCIAL
-    notice_on = row.notice_on if row is not None else None
-    start = notice_on or take.identified_on
-    deadline = recoupment_deadline(
-        settings=ctx.settings,
-        kind=kind,
-        response_days=rule.response_days
-        if rule
-        else ctx.settings.recoupments.response_days,
-        start=start,
-    )
-    state = (rule.state if rule else "") or ctx.settings.practice.state
-    verdict = lookback_verdict(
-        state=state,
-        rule=ctx.settings.recoupments.state_rules.get(state),
-        kind=kind,
-        exempt=bool(rule.exempt) if rule else False,
-        original_paid_on=take.original_paid_on,
-        notice_on=notice_on,
-        offset_on=take.offset_on,
-    )
-    return {
-        "response_due_on": deadline.respond_by,
-        "lookback_status": verdict.status,
-        "lookback_note": verdict.note,
-    }
-
-
-def _exception_ids(conn: Connection, fingerprints: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(fingerprints)):
-        found.update(
-            conn.execute(
-                select(ReconException.fingerprint, ReconException.id).where(
-                    ReconException.fingerprint.in_(chunk)
-                )
-            ).all()
-        )
-    return found
-
-
-def _settle_vanished(
-    conn: Connection, ctx: RunContext, plan: Plan, existing: dict[str, Any]
-) -> int:
-    """Close recoupments the run created whose money came back (e.g. a correction)."""
-    settled = 0
-    for fingerprint, row in existing.items():
-        if (
-            fingerprint in plan.takes
-            or row.created_by != "run"
-            or row.status not in ORDER
-            or (row.seen_as_of and row.seen_as_of > ctx.as_of)
-        ):
-            continue
-        recoupment_action(
-            conn, recoupment_id=row.id, action="settle", actor="run", at=ctx.at,
-            reason="no longer taken: re-paid by a correction or withdrawn by the payer",
-            run_id=ctx.run_id, system=True,
-        )  # fmt: skip
-        settled += 1
-    return settled
-
-
-def _acknowledge_repaid(conn: Connection, ctx: RunContext, plan: Plan) -> int:
-    """A ``WO``/``72`` pair acknowledges the check of a repaid recoupment."""
-    closed = 0
-    r = Recoupment
-    for ack in plan.acknowledgements:
-        row = conn.execute(
-            select(r.id)
-            .where(
-                r.status == RecoupmentStatus.REPAID,
-                r.payer_id == ack.payer_id,
-                (r.reference == ack.reference) | (r.amount_cents == ack.amount_cents),
-            )
-            .order_by(r.id)
-            .limit(1)
-        ).first()
-        if row is None:
-            continue
-        recoupment_action(
-            conn, recoupment_id=row.id, action="acknowledge", actor="run", at=ctx.at,
-            reason=f"835 of {ack.paid_on} acknowledged the repayment (PLB WO/72)",
-            run_id=ctx.run_id, system=True,
-        )  # fmt: skip
-        closed += 1
-    return closed

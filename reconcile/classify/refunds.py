@@ -9,16 +9,22 @@ A run:
   that made the overpayment visible, stored once and never moved;
 - refreshes the amount and due date of refunds still ``queued``;
 - cancels a queued refund whose overpayment is gone (its exception resolved by this
-  run), and a queued or approved one the payer has recouped ("recouped by payer" —
-  never pay the same money back twice; an issued one raises ``refund_recouped``);
-- acknowledges an issued payer refund when an 835 carries the ``72``/``WO`` pair for
-  its amount or reference.
+  run);
+- never pays the same money back twice (:mod:`reconcile.classify.recouped`): a
+  queued or approved refund the payer recouped in full, after the overpayment was
+  identified, is cancelled ("recouped by payer"); recouped in part, it is reduced to
+  the rest (an issued one raises ``refund_recouped`` instead);
+- acknowledges an issued payer refund when an 835 carries a ``72``/``WO`` pair for it
+  (:mod:`reconcile.classify.acknowledgements`: each pair at most once, on or after
+  the issue date, reference before amount).
 
-Every change writes an audit event.
+Only this run's candidates and the queue's open payer refunds are read. Every change
+writes an audit event.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -28,16 +34,25 @@ from reconcile.categories import (
     ExceptionKind,
     ExceptionStatus,
     PayeeKind,
-    RecoupmentStatus,
     RefundReason,
     RefundStatus,
 )
+from reconcile.classify.acknowledgements import REFUND, acknowledgement_matches
 from reconcile.classify.entities import create_all, mark_seen
+from reconcile.classify.recouped import (
+    Owed,
+    Recouped,
+    open_payer_refunds,
+    recouped_cents,
+    recouped_takes,
+    share_out,
+)
 from reconcile.classify.recoupment_plan import Plan
-from reconcile.classify.recoupments import QueueCounts
+from reconcile.classify.recoupment_queue import QueueCounts
 from reconcile.context import RunContext
 from reconcile.db.tables import ReconException, Refund
-from reconcile.queues import Event, append_events, refund_action
+from reconcile.money import format_dollars
+from reconcile.queues import Event, append_events, transition_many
 from reconcile.queues.rules import GOVERNMENT, refund_due
 from reconcile.settings import PayerKind
 
@@ -115,6 +130,24 @@ def _desired(
     return sorted(desired.values(), key=lambda d: str(d["fingerprint"]))
 
 
+_CHUNK = 2_000
+RECOUPED = "recouped by payer"
+
+
+def _chunks(values: Any) -> list[list[Any]]:
+    ordered = sorted(set(values))
+    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+
+
+@dataclass
+class _Pass:
+    """What one sync collects before writing it."""
+
+    events: list[Event] = field(default_factory=list)
+    updated: int = 0
+    cancel: set[str] = field(default_factory=set)  # fingerprints recouped in full
+
+
 def sync_refunds(
     conn: Connection,
     ctx: RunContext,
@@ -126,49 +159,24 @@ def sync_refunds(
     """Bring the refund queue in step with this run (see the module docstring)."""
     f = Refund
     table: Any = f.__table__
-    existing = {row.fingerprint: row for row in conn.execute(select(table)).all()}
-    exception_ids: dict[str, int] = dict(
-        conn.execute(
-            select(ReconException.fingerprint, ReconException.id).where(
-                ReconException.kind.in_(list(REFUND_KINDS))
-            )
-        ).all()
-    )
-    events: list[Event] = []
-    updated = closed = 0
-    seen: set[str] = set()
+    desired = _desired(conn, ctx, candidates, state)
+    wanted = {d["fingerprint"]: d for d in desired}
+    existing: dict[str, Any] = {}
+    for chunk in _chunks(wanted):
+        existing.update(
+            (row.fingerprint, row)
+            for row in conn.execute(select(table).where(table.c.fingerprint.in_(chunk)))
+        )
+    exception_ids = _exception_ids(conn, {d["exception_fingerprint"] for d in desired})
+    recouped = _coverage(conn, ctx, plan, wanted, existing)
+    work = _Pass()
     new_rows: list[dict[str, Any]] = []
     confirmed: list[int] = []
-    for want in _desired(conn, ctx, candidates, state):
-        seen.add(want["fingerprint"])
+    for want in desired:
         row = existing.get(want["fingerprint"])
+        cover = recouped.get(want["fingerprint"])
         if row is None:
-            due = refund_due(
-                settings=ctx.settings, payee_kind=want["payee_kind"],
-                identified_on=want["identified_on"], government=want["government"],
-            )  # fmt: skip
-            new_rows.append(
-                {
-                    "fingerprint": want["fingerprint"],
-                    "reason": str(want["reason"]),
-                    "status": str(RefundStatus.QUEUED),
-                    "payee_kind": str(want["payee_kind"]),
-                    "claim_id": want["claim_id"],
-                    "payer_id": want["payer_id"],
-                    "patient_account": want["patient_account"],
-                    "amount_cents": want["amount_cents"],
-                    "identified_on": want["identified_on"],
-                    "due_on": due.due_on,
-                    "due_rule": due.rule,
-                    "exception_id": exception_ids.get(want["exception_fingerprint"]),
-                    "details": {},
-                    "first_run_id": ctx.run_id,
-                    "last_seen_run_id": ctx.run_id,
-                    "seen_as_of": ctx.as_of,
-                    "created_at": ctx.at,
-                    "updated_at": ctx.at,
-                }
-            )
+            new_rows.append(_new_row(ctx, want, cover, exception_ids, work))
             continue
         if row.seen_as_of and row.seen_as_of > ctx.as_of:
             continue
@@ -179,33 +187,19 @@ def sync_refunds(
                 identified_on=row.identified_on, government=want["government"],
                 suspended_until=row.suspended_until,
             )  # fmt: skip
-            for key, value in (
-                ("amount_cents", want["amount_cents"]),
-                ("due_on", due.due_on),
-                ("due_rule", due.rule),
-            ):
+            changes.update(_owed_changes(row, want["amount_cents"], cover, work))
+            for key, value in (("due_on", due.due_on), ("due_rule", due.rule)):
                 if getattr(row, key) != value:
                     changes[key] = value
         exception_id = exception_ids.get(want["exception_fingerprint"])
         if exception_id and row.exception_id != exception_id:
             changes["exception_id"] = exception_id
-        if changes:
-            conn.execute(
-                update(f).where(f.id == row.id).values(updated_at=ctx.at, **changes)
-            )
-            events.append(
-                Event(
-                    entity=AuditEntity.REFUND, entity_id=row.id, action="update",
-                    actor="run", occurred_at=ctx.at, from_status=str(row.status),
-                    to_status=str(row.status), run_id=ctx.run_id,
-                    details={k: str(v) for k, v in changes.items()},
-                )
-            )  # fmt: skip
-            updated += 1
+        _update(conn, ctx, row, changes, work)
         confirmed.append(row.id)
+    _recouped_open(conn, ctx, recouped, set(wanted), work)
     mark_seen(conn, table, confirmed, ctx)
     new_ids = create_all(conn, table, new_rows)
-    events += [
+    work.events += [
         Event(
             entity=AuditEntity.REFUND, entity_id=new_id, action="create", actor="run",
             occurred_at=ctx.at, to_status=str(RefundStatus.QUEUED),
@@ -215,99 +209,223 @@ def sync_refunds(
         )
         for new_id, row in zip(new_ids, new_rows, strict=True)
     ]  # fmt: skip
-    created = len(new_ids)
-    append_events(conn, events)
-    closed += _cancel_vanished(conn, ctx, existing, seen)
-    closed += _cancel_recouped(conn, ctx, plan)
+    append_events(conn, work.events)
+    closed = _cancel_vanished(conn, ctx, set(wanted))
+    closed += _cancel_recouped(conn, ctx, work.cancel)
     closed += _acknowledge(conn, ctx, plan)
-    return QueueCounts(created=created, updated=updated, closed=closed)
+    return QueueCounts(created=len(new_ids), updated=work.updated, closed=closed)
 
 
-def _cancel_vanished(
-    conn: Connection, ctx: RunContext, existing: dict[str, Any], seen: set[str]
-) -> int:
-    """Queued refunds whose overpayment this run no longer finds are cancelled."""
+def _exception_ids(conn: Connection, fingerprints: set[str]) -> dict[str, int]:
     e = ReconException
-    gone = set(
-        conn.execute(
-            select(e.id).where(
-                e.resolved_by_run_id == ctx.run_id,
-                e.status == ExceptionStatus.RESOLVED,
+    found: dict[str, int] = {}
+    for chunk in _chunks(fingerprints):
+        found.update(
+            conn.execute(
+                select(e.fingerprint, e.id).where(e.fingerprint.in_(chunk))
+            ).all()
+        )
+    return found
+
+
+def _coverage(
+    conn: Connection,
+    ctx: RunContext,
+    plan: Plan,
+    wanted: dict[str, dict[str, Any]],
+    existing: dict[str, Any],
+) -> dict[str, Recouped]:
+    """How much of each open payer refund (and of each new one) the payer took."""
+    owed: list[Owed] = []
+    statuses = (RefundStatus.QUEUED, RefundStatus.APPROVED, RefundStatus.ISSUED)
+    for row, issued_on in open_payer_refunds(conn, ctx, statuses=statuses):
+        want = wanted.get(row.fingerprint)
+        base = (
+            want["amount_cents"]
+            if want and row.status == RefundStatus.QUEUED
+            else row.amount_cents + recouped_cents(row.details)
+        )
+        owed.append(
+            Owed(
+                row.fingerprint, row.payer_id, row.claim_id, base,
+                row.identified_on, issued_on,
             )
-        ).scalars()
-    )
-    cancelled = 0
-    for fingerprint, row in existing.items():
-        if (
-            fingerprint in seen
-            or row.status != RefundStatus.QUEUED
-            or row.exception_id not in gone
-        ):
-            continue
-        refund_action(
-            conn, refund_id=row.id, action="auto_cancel", actor="run", at=ctx.at,
-            reason="overpayment no longer found", run_id=ctx.run_id, system=True,
         )  # fmt: skip
-        cancelled += 1
-    return cancelled
+    owed += [
+        Owed(
+            d["fingerprint"], d["payer_id"], d["claim_id"], d["amount_cents"],
+            d["identified_on"],
+        )
+        for d in wanted.values()
+        if d["fingerprint"] not in existing
+        and d["payee_kind"] is PayeeKind.PAYER
+        and d["claim_id"]
+    ]  # fmt: skip
+    takes = recouped_takes(conn, ctx, plan, {o.claim_id for o in owed})
+    return share_out(owed, takes)
 
 
-def _cancel_recouped(conn: Connection, ctx: RunContext, plan: Plan) -> int:
-    """Never pay the same money back twice: the payer recouped it first."""
-    taken = {
-        (t.payer_id, t.claim_id)
-        for t in plan.takes.values()
-        if t.status is RecoupmentStatus.OFFSET and t.claim_id
-    }
-    if not taken:
-        return 0
+def _owed_changes(
+    row: Any, base: int, cover: Recouped | None, work: _Pass
+) -> dict[str, Any]:
+    """Amount and recorded recoupment of a refund not yet issued, owing ``base``."""
+    taken = cover.cents if cover else 0
+    if taken >= base > 0:
+        work.cancel.add(row.fingerprint)
+        taken = 0  # cancelled for the whole amount; nothing to take off it
+    changes: dict[str, Any] = {}
+    if row.amount_cents != base - taken:
+        changes["amount_cents"] = base - taken
+    if recouped_cents(row.details) != taken:
+        details = {
+            k: v for k, v in (row.details or {}).items() if k != "recouped_cents"
+        }
+        changes["details"] = {**details, "recouped_cents": taken} if taken else details
+    return changes
+
+
+def _update(
+    conn: Connection, ctx: RunContext, row: Any, changes: dict[str, Any], work: _Pass
+) -> None:
+    if not changes:
+        return
     f = Refund
+    conn.execute(update(f).where(f.id == row.id).values(updated_at=ctx.at, **changes))
+    taken = changes.get("details", {}).get("recouped_cents")
+    reason = (
+        f"partly recouped by payer: {format_dollars(taken)} taken; refund the rest"
+        if taken
+        else None
+    )
+    work.events.append(
+        Event(
+            entity=AuditEntity.REFUND, entity_id=row.id, action="update",
+            actor="run", occurred_at=ctx.at, from_status=str(row.status),
+            to_status=str(row.status), run_id=ctx.run_id, reason=reason,
+            details={k: str(v) for k, v in changes.items()},
+        )
+    )  # fmt: skip
+    work.updated += 1
+
+
+def _new_row(
+    ctx: RunContext,
+    want: dict[str, Any],
+    cover: Recouped | None,
+    exception_ids: dict[str, int],
+    work: _Pass,
+) -> dict[str, Any]:
+    due = refund_due(
+        settings=ctx.settings, payee_kind=want["payee_kind"],
+        identified_on=want["identified_on"], government=want["government"],
+    )  # fmt: skip
+    amount, taken = want["amount_cents"], cover.cents if cover else 0
+    if taken >= amount:
+        work.cancel.add(want["fingerprint"])  # created, then cancelled: recouped
+        taken = 0
+    return {
+        "fingerprint": want["fingerprint"],
+        "reason": str(want["reason"]),
+        "status": str(RefundStatus.QUEUED),
+        "payee_kind": str(want["payee_kind"]),
+        "claim_id": want["claim_id"],
+        "payer_id": want["payer_id"],
+        "patient_account": want["patient_account"],
+        "amount_cents": amount - taken,
+        "identified_on": want["identified_on"],
+        "due_on": due.due_on,
+        "due_rule": due.rule,
+        "exception_id": exception_ids.get(want["exception_fingerprint"]),
+        "details": {"recouped_cents": taken} if taken else {},
+        "first_run_id": ctx.run_id,
+        "last_seen_run_id": ctx.run_id,
+        "seen_as_of": ctx.as_of,
+        "created_at": ctx.at,
+        "updated_at": ctx.at,
+    }
+
+
+def _recouped_open(
+    conn: Connection,
+    ctx: RunContext,
+    recouped: dict[str, Recouped],
+    wanted: set[str],
+    work: _Pass,
+) -> None:
+    """Approved refunds, and queued ones this run has no candidate for: the part the
+    payer recouped comes off what they owe (all of it cancels them)."""
+    statuses = (RefundStatus.QUEUED, RefundStatus.APPROVED)
+    for row, _ in open_payer_refunds(conn, ctx, statuses=statuses):
+        if row.status == RefundStatus.QUEUED and row.fingerprint in wanted:
+            continue  # refreshed with its candidate
+        if row.seen_as_of and row.seen_as_of > ctx.as_of:
+            continue
+        base = row.amount_cents + recouped_cents(row.details)
+        changes = _owed_changes(row, base, recouped.get(row.fingerprint), work)
+        _update(conn, ctx, row, changes, work)
+
+
+def _cancel_vanished(conn: Connection, ctx: RunContext, seen: set[str]) -> int:
+    """Queued refunds whose overpayment this run no longer finds are cancelled."""
+    f, e = Refund, ReconException
     rows = conn.execute(
-        select(f.id, f.payer_id, f.claim_id).where(
-            f.status.in_([RefundStatus.QUEUED, RefundStatus.APPROVED]),
-            f.payee_kind == PayeeKind.PAYER,
-            f.claim_id.in_({claim for _, claim in taken}),
+        select(f.id, f.fingerprint)
+        .join(e, e.id == f.exception_id)
+        .where(
+            f.status == RefundStatus.QUEUED,
+            e.resolved_by_run_id == ctx.run_id,
+            e.status == ExceptionStatus.RESOLVED,
         )
     ).all()
-    cancelled = 0
-    for row in rows:
-        if (row.payer_id, row.claim_id) not in taken:
-            continue
-        refund_action(
-            conn, refund_id=row.id, action="auto_cancel", actor="run", at=ctx.at,
-            reason="recouped by payer", run_id=ctx.run_id, system=True,
-        )  # fmt: skip
-        cancelled += 1
-    return cancelled
+    gone = [row.id for row in rows if row.fingerprint not in seen]
+    return len(
+        transition_many(
+            conn, entity=AuditEntity.REFUND, item_ids=gone, action="auto_cancel",
+            at=ctx.at, run_id=ctx.run_id, reason="overpayment no longer found",
+            values={"cancel_reason": "overpayment no longer found"},
+        )
+    )  # fmt: skip
+
+
+def _cancel_recouped(conn: Connection, ctx: RunContext, fingerprints: set[str]) -> int:
+    """Never pay the same money back twice: the payer recouped all of it first."""
+    f = Refund
+    ids: list[int] = []
+    for chunk in _chunks(fingerprints):
+        ids += conn.execute(select(f.id).where(f.fingerprint.in_(chunk))).scalars()
+    return len(
+        transition_many(
+            conn, entity=AuditEntity.REFUND, item_ids=ids, action="auto_cancel",
+            at=ctx.at, run_id=ctx.run_id, reason=RECOUPED,
+            values={"cancel_reason": RECOUPED},
+        )
+    )  # fmt: skip
 
 
 def _acknowledge(conn: Connection, ctx: RunContext, plan: Plan) -> int:
-    """An 835's ``72``/``WO`` pair for an issued refund's amount or reference."""
+    """An 835's ``72``/``WO`` pair for an issued refund (matched once per run)."""
     f = Refund
     done = 0
-    for ack in plan.acknowledgements:
-        row = conn.execute(
-            select(f.id)
-            .where(
-                f.status == RefundStatus.ISSUED,
-                f.payee_kind == PayeeKind.PAYER,
-                f.payer_id == ack.payer_id,
-                (f.reference == ack.reference) | (f.amount_cents == ack.amount_cents),
-            )
-            .order_by(f.id)
-            .limit(1)
-        ).first()
-        if row is None:
+    for found in acknowledgement_matches(conn, ctx, plan):
+        if found.entity != REFUND:
             continue
-        refund_action(
-            conn, refund_id=row.id, action="acknowledge", actor="run", at=ctx.at,
+        ack = found.ack
+        moved = transition_many(
+            conn, entity=AuditEntity.REFUND, item_ids=[found.item_id],
+            action="acknowledge", at=ctx.at, run_id=ctx.run_id,
             reason=f"acknowledged by the 835 of {ack.paid_on} (PLB 72/WO)",
-            run_id=ctx.run_id, system=True,
+            values={"acknowledged_payment_id": ack.payment_id},
+            details={"reference": ack.reference, "matched_by": found.by},
         )  # fmt: skip
+        if not moved:
+            continue
+        details = conn.execute(select(f.details).where(f.id == found.item_id)).scalar()
         conn.execute(
             update(f)
-            .where(f.id == row.id)
-            .values(acknowledged_payment_id=ack.payment_id)
+            .where(f.id == found.item_id)
+            .values(
+                details={**(details or {}), "acknowledged_reference": ack.reference}
+            )
         )
         done += 1
     return done

@@ -3,15 +3,20 @@
 A reversal negates an earlier payment of the same claim by the same payer: it carries
 the original's CLP07 (RFI 578), or else it reverses the latest payment not reversed
 yet. Its correction is the claim's next payment by that payer, in the same 835 or a
-later one, under a new CLP07. Without a correction ``correction_wait_days`` (per
-payer) after the reversal, the claim is ``reversal_uncorrected``, whose suggested
-action follows the CARCs: eligibility or coordination of benefits (22, 26, 27, 109,
-200 …) → bill the other payer or the patient; otherwise correct and resubmit. While
-the correction may still come, the claim's other claim-level findings wait.
+later one, under a new CLP07. A reversal that cancels a duplicate — another payment
+for the same amount still stands and no correction came in its 835 — leaves the claim
+correctly paid: it needs no correction and takes nothing to recoup. Without a
+correction ``correction_wait_days`` (per payer) after the reversal, the claim is
+``reversal_uncorrected``, whose suggested action follows the CARCs: eligibility or
+coordination of benefits (22, 26, 27, 109, 200 …) → bill the other payer or the
+patient; otherwise correct and resubmit. While the correction may still come, the
+claim's other claim-level findings wait.
 
-Pairing walks the payments of only the claims that have a reversal, in payment order;
-that set is small (a few percent of claims), so it is done in Python on rows the
-database selected, and the result goes back into a temporary table for SQL.
+Pairing walks the payments of the claims that have a reversal and can change in
+this run — claims in scope, and claims with a reversal whose correction wait ends in
+the window or later — in payment order; that set is small (a few percent of claims),
+so it is done in Python on rows the database selected, and the result goes back into
+a temporary table for SQL.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
 )
+from sqlalchemy.orm import aliased
 
 from reconcile.categories import ExceptionKind, Pairing
 from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
@@ -81,6 +88,13 @@ class Reversal:
     reversal: OwnPayment
     original: OwnPayment | None
     correction: OwnPayment | None
+    #: The payment still standing that the reversed one duplicated (nothing taken).
+    duplicate_of: OwnPayment | None = None
+
+    @property
+    def corrected(self) -> bool:
+        """True when nothing is left to correct: re-paid, or a duplicate cancelled."""
+        return self.correction is not None or self.duplicate_of is not None
 
     @property
     def taken_cents(self) -> int:
@@ -90,6 +104,8 @@ class Reversal:
     @property
     def net_taken_cents(self) -> int:
         """What the payer kept after re-paying with the correction (may be ≤ 0)."""
+        if self.duplicate_of is not None:
+            return 0
         repaid = self.correction.paid_cents if self.correction else 0
         return self.taken_cents - repaid
 
@@ -123,29 +139,65 @@ def _pair_claim(ordered: Sequence[OwnPayment]) -> list[Reversal]:
         )
         if original is not None:
             active.remove(original)
-        correction = next(
-            (
-                p
-                for p in ordered[index + 1 :]
-                if p.status != REVERSAL_STATUS
+
+        def correcting(p: OwnPayment, payment: OwnPayment = payment) -> bool:
+            return (
+                p.status != REVERSAL_STATUS
                 and p.id not in used_as_correction
                 and (
                     p.payer_control is None or p.payer_control != payment.payer_control
                 )
-            ),
-            None,
+            )
+
+        later = ordered[index + 1 :]
+        duplicate_of = None
+        if original is not None and not any(
+            correcting(p) and p.payment_id == payment.payment_id for p in later
+        ):
+            duplicate_of = next(
+                (p for p in reversed(active) if p.paid_cents == original.paid_cents),
+                None,
+            )
+        correction = (
+            None if duplicate_of else next((p for p in later if correcting(p)), None)
         )
         if correction is not None:
             used_as_correction.add(correction.id)
-        pairs.append(Reversal(payment, original, correction))
+        pairs.append(Reversal(payment, original, correction, duplicate_of))
     return pairs
 
 
 def load_reversals(conn: Connection, ctx: RunContext, state: Table) -> list[Reversal]:
-    """Read the own-payer payments of claims that have a reversal, and pair them."""
+    """Read the own-payer payments of claims with a reversal that can change in this
+    run, and pair them.
+
+    Those are the claims in scope, and the claims with a reversal whose correction
+    wait ends in the window or later (``reversal_uncorrected`` is raised the day the
+    wait ends, whether or not anything else happened to the claim). A reversal whose
+    wait ended earlier either raised its exception then (the open exception keeps the
+    claim in scope) or was corrected.
+    """
     m, cp, p, c, pp = (
         ReconMatch, X12ClaimPayment, X12Payment, ExpectedClaim, ctx.payment_payer,
     )  # fmt: skip
+    settings = ctx.settings
+    longest_wait = max(
+        [settings.matching.correction_wait_days]
+        + [w.correction_wait_days for w in settings.payers if w.correction_wait_days]
+    )
+    since = ctx.window.first - dt.timedelta(days=longest_wait)
+    m2, cp2, p2 = aliased(ReconMatch), aliased(X12ClaimPayment), aliased(X12Payment)
+    recent_reversal = exists(
+        select(m2.id)
+        .join(cp2, cp2.id == m2.right_id)
+        .join(p2, p2.id == cp2.payment_id)
+        .where(
+            m2.pairing == Pairing.CLAIM_REMIT,
+            m2.left_id == state.c.claim_pk,
+            cp2.status_code == REVERSAL_STATUS,
+            p2.paid_on >= since,
+        )
+    )
     rows = conn.execute(
         select(
             cp.id.label("id"),
@@ -169,6 +221,7 @@ def load_reversals(conn: Connection, ctx: RunContext, state: Table) -> list[Reve
         .join(c, c.id == m.left_id)
         .where(
             state.c.own_reversal_count > 0,
+            or_(state.c.in_scope, recent_reversal),
             pp.c.payer_id == c.payer_id,
             p.paid_on <= ctx.as_of,
         )
@@ -228,7 +281,7 @@ def reversal_table(
                 "taken_cents": r.taken_cents,
                 "original_id": r.original.id if r.original else None,
                 "original_paid_on": r.original.paid_on if r.original else None,
-                "corrected": r.correction is not None,
+                "corrected": r.corrected,
                 "suggested_action": (
                     BILL_OTHER
                     if codes.get(r.reversal.id, set()) & ELIGIBILITY_COB_CARCS

@@ -7,8 +7,15 @@ from reconcile.queues.actions import (
     recoupment_action,
     refund_action,
     suspend_refund,
+    transition_many,
 )
-from reconcile.queues.audit import ChainReport, Event, append_events, verify_chain
+from reconcile.queues.audit import (
+    ChainReport,
+    Event,
+    append_events,
+    last_event_at,
+    verify_chain,
+)
 from reconcile.queues.workflow import TransitionRefused
 
 __all__ = [
@@ -18,8 +25,10 @@ __all__ = [
     "UnknownItemError",
     "append_events",
     "decide_exception",
+    "last_event_at",
     "recoupment_action",
     "refund_action",
     "suspend_refund",
+    "transition_many",
     "verify_chain",
 ]

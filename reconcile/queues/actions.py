@@ -1,9 +1,11 @@
-"""Apply one workflow action to one refund, recoupment or exception, with its audit
-event, inside the caller's transaction. Refused actions change nothing."""
+"""Apply a workflow action to one refund, recoupment or exception (or one run action
+to many refunds or recoupments), with its audit events, inside the caller's
+transaction. Refused actions change nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -23,6 +25,8 @@ from reconcile.queues.workflow import (
     refusal,
 )
 from reconcile.settings import Settings
+
+_CHUNK = 1_000
 
 
 class UnknownItemError(ReconcileError):
@@ -82,6 +86,67 @@ def _transition(
         ],
     )  # fmt: skip
     return transition.target
+
+
+def transition_many(
+    conn: Connection,
+    *,
+    entity: AuditEntity,
+    item_ids: Sequence[int],
+    action: str,
+    at: dt.datetime,
+    reason: str,
+    run_id: int | None,
+    values: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> list[int]:
+    """Apply one of the run's actions to many refunds or recoupments at once.
+
+    Set-based: per chunk of ids one locking read of those whose status allows the
+    action, one UPDATE, and one audit event each (all appended together). Items whose
+    status does not allow it are left as they are. Returns the ids moved.
+    """
+    if entity is AuditEntity.REFUND:
+        table: Any = Refund
+        machine = REFUND
+    else:
+        table, machine = Recoupment, RECOUPMENT
+    transition = machine[action]
+    wanted = sorted(set(item_ids))
+    events: list[Event] = []
+    moved: list[int] = []
+    for start in range(0, len(wanted), _CHUNK):
+        rows = conn.execute(
+            select(table.id, table.status)
+            .where(
+                table.id.in_(wanted[start : start + _CHUNK]),
+                table.status.in_(sorted(transition.sources)),
+            )
+            .order_by(table.id)
+            .with_for_update()
+        ).all()
+        if not rows:
+            continue
+        ids = [row.id for row in rows]
+        conn.execute(
+            update(table)
+            .where(table.id.in_(ids))
+            .values(status=transition.target, updated_at=at, **(values or {}))
+        )
+        moved += ids
+        events += [
+            Event(
+                entity=entity, entity_id=row.id, action=action, actor="run",
+                occurred_at=at, from_status=str(row.status),
+                to_status=transition.target, reason=reason,
+                details={**{k: v for k, v in (values or {}).items() if v is not None},
+                         **(details or {})},
+                run_id=run_id,
+            )
+            for row in rows
+        ]  # fmt: skip
+    append_events(conn, events)
+    return moved
 
 
 def refund_action(

@@ -16,17 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from reconcile.categories import AuditEntity
 from reconcile.db.bulk import copy_rows, reserve_ids
 from reconcile.db.tables import AuditEvent, Recoupment, Refund
 
 GENESIS = "0" * 64
+_CHUNK = 1_000
 AUDIT_LOCK_KEY = 0x6175646974  # "audit"
 
 _COLUMNS = (
@@ -109,6 +110,32 @@ def append_events(conn: Connection, events: Sequence[Event]) -> list[int]:
         prev = digest
     copy_rows(conn, "audit_event", _COLUMNS, rows)
     return ids
+
+
+def last_event_at(
+    conn: Connection, *, entity: AuditEntity, action: str, ids: Iterable[int]
+) -> dict[int, dt.datetime]:
+    """When ``action`` last happened to each of ``ids`` (those it ever happened to).
+
+    The log is the record of when a person issued a refund or repaid a recoupment;
+    callers pass the few open items they need (an index serves each chunk).
+    """
+    wanted = sorted(set(ids))
+    found: dict[int, dt.datetime] = {}
+    e = AuditEvent
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(
+            conn.execute(
+                select(e.entity_id, func.max(e.occurred_at))
+                .where(
+                    e.entity == entity,
+                    e.entity_id.in_(wanted[start : start + _CHUNK]),
+                    e.action == action,
+                )
+                .group_by(e.entity_id)
+            ).all()
+        )
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ configuration (835 reference §2).
   notice (or from when the recoupment was first seen); for Medicare a redetermination
   filed within 30 days of the demand stops recoupment, which may otherwise start on
   day 41.
-- State look-back limits on commercial recoupments: months between the original
-  payment and the notice or offset (SC 18, DE 24, AR 18, NY 24, CA 12), Texas' notice
-  within 180 days and no offset before day 45 after the notice. Government programs and
-  payers marked exempt (self-funded/ERISA) are not checked.
+- State limits on commercial recoupments: look-back months between the original
+  payment and the notice or offset (SC 18, DE 24, AR 18, NY 24, CA 12), and notice
+  rules — Texas' notice within 180 days and no offset before day 45 after the notice.
+  Government programs and payers marked exempt (self-funded/ERISA) are not checked.
 """
 
 from __future__ import annotations
@@ -113,7 +113,13 @@ def lookback_verdict(
     notice_on: dt.date | None,
     offset_on: dt.date | None,
 ) -> Verdict:
-    """Check a recoupment against its state's look-back rules."""
+    """Check a recoupment against its state's look-back and notice rules.
+
+    Both kinds of breach make it ``outside`` (disputable); the note says which: a
+    look-back limit in months ("outside look-back: …") or a notice rule such as
+    Texas' ("notice rule: TX requires notice before an offset; none recorded —
+    disputable").
+    """
     if kind in GOVERNMENT:
         return Verdict("exempt", "government program: state limits do not apply")
     if exempt:
@@ -123,33 +129,37 @@ def lookback_verdict(
     if original_paid_on is None:
         return Verdict("unknown", "original payment not identified")
     first_event = notice_on or offset_on
-    problems: list[str] = []
+    lookback: list[str] = []
+    notice: list[str] = []
     if rule.lookback_months and first_event:
         limit = add_months(original_paid_on, rule.lookback_months)
         if first_event > limit:
-            problems.append(
+            lookback.append(
                 f"{state} allows {rule.lookback_months} months from the payment of "
                 f"{original_paid_on}; recovered on {first_event}"
             )
     if rule.notice_within_days and first_event:
         late = (first_event - original_paid_on).days
         if late > rule.notice_within_days:
-            problems.append(
+            notice.append(
                 f"{state} requires notice within {rule.notice_within_days} days of the "
                 f"payment; it came {late} days after"
             )
     if rule.no_offset_before_days and offset_on:
         if notice_on is None:
-            problems.append(f"{state} requires notice before an offset; none recorded")
+            notice.append(f"{state} requires notice before an offset; none recorded")
         else:
             earliest = notice_on + dt.timedelta(days=rule.no_offset_before_days)
             if offset_on < earliest:
-                problems.append(
+                notice.append(
                     f"{state} allows no offset before day {rule.no_offset_before_days} "
                     f"after the notice ({earliest}); offset on {offset_on}"
                 )
-    if problems:
-        return Verdict(
-            "outside", "outside look-back: disputable — " + "; ".join(problems)
-        )
+    notes = []
+    if lookback:
+        notes.append("outside look-back: disputable — " + "; ".join(lookback))
+    if notice:
+        notes.append("notice rule: " + "; ".join(notice) + " — disputable")
+    if notes:
+        return Verdict("outside", "; ".join(notes))
     return Verdict("ok")

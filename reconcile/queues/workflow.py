@@ -59,16 +59,23 @@ C = RecoupmentStatus
 RECOUPMENT: dict[str, Transition] = {
     t.action: t
     for t in (
-        _t("dispute", {C.NOTICED, C.PENDING, C.OFFSET}, C.DISPUTED),
-        _t("accept", {C.NOTICED, C.PENDING, C.OFFSET, C.DISPUTED}, C.ACCEPTED),
+        # A person (DESIGN.md): any open status → disputed → accepted or closed;
+        # noticed/pending → repaid; offset/accepted/repaid → closed.
+        _t(
+            "dispute",
+            {C.NOTICED, C.PENDING, C.OFFSET, C.ACCEPTED, C.REPAID},
+            C.DISPUTED,
+        ),
+        _t("accept", {C.DISPUTED}, C.ACCEPTED),
         _t("repay", {C.NOTICED, C.PENDING}, C.REPAID),
-        _t("close", {C.OFFSET, C.ACCEPTED, C.REPAID, C.DISPUTED}, C.CLOSED),
+        _t("close", {C.DISPUTED, C.OFFSET, C.ACCEPTED, C.REPAID}, C.CLOSED),
         # The nightly run: deferred recovery, money taken, a refund check acknowledged.
         _t("defer", {C.NOTICED}, C.PENDING, person=False),
         _t("offset", {C.NOTICED, C.PENDING}, C.OFFSET, person=False),
         _t("acknowledge", {C.REPAID}, C.CLOSED, person=False),
-        # The run: the money came back (a correction re-paid what a reversal took).
-        _t("settle", {C.NOTICED, C.PENDING, C.OFFSET}, C.CLOSED, person=False),
+        # The run: the money came back (a correction re-paid what a reversal took, or
+        # the payer withdrew a deferred recovery). Only for what the run created.
+        _t("settle", {C.PENDING, C.OFFSET}, C.CLOSED, person=False),
     )
 }
 OPEN_RECOUPMENT = frozenset(set(C) - {C.CLOSED})

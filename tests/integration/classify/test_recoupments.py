@@ -246,7 +246,7 @@ class TestPlb:
                 conn, recoupment_id=item, action="repay", actor="ann", at=CLOCK.now(),
                 reference="CHK1",
             )  # fmt: skip
-            payment = make_payment(conn, paid_on=D(2024, 3, 12), trace_number="TK")
+            payment = make_payment(conn, paid_on=D(2024, 4, 12), trace_number="TK")
             make_plb(
                 conn,
                 payment_id=payment,
@@ -261,7 +261,7 @@ class TestPlb:
                 reference="FCN7",
                 amount_cents=-2_500,
             )
-        run(fresh_engine)
+        run(fresh_engine, window=APRIL)  # repaid on April 1, acknowledged April 12
         assert _recoupments(fresh_engine) == [("notice", "K1", 2_500, "closed")]
 
     def test_letter_first_then_offset_links(self, fresh_engine: Engine) -> None:

@@ -143,7 +143,7 @@ class TestDetection:
         assert tuple(refund) == ("cob_overlap", "CIGNA", 6_000)
 
     def test_patient_overpaid_and_texas_deadline(self, fresh_engine: Engine) -> None:
-        """Owed 20 (PR) less 5 from a secondary, paid 40: refund 25 within 30 days."""
+        """Owed 20 (PR), 15 after a secondary paid 5, paid 40: refund 25 in 30 days."""
         with fresh_engine.begin() as conn:
             make_claim(conn, claim_id="Y", payer_id="CIGNA")
             make_claim(conn, claim_id="PAT")
@@ -164,6 +164,7 @@ class TestDetection:
                 claim_id="PAT",
                 status_code="2",
                 paid_cents=500,
+                patient_resp_cents=1_500,
             )
             make_patient_payment(
                 conn, claim_id="PAT", amount_cents=4_000, received_on=D(2024, 3, 12)

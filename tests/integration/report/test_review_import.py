@@ -141,7 +141,7 @@ class TestApply:
             Decision="dispute",
             Note="outside the look-back",
         )
-        r.type_in("Recoupments", r.recoupments["offset"], Decision="accept")
+        r.type_in("Recoupments", r.recoupments["offset"], Decision="close")
         before = r.events()
         outcome = r.apply()
         assert len(outcome.applied) == 7
@@ -150,7 +150,7 @@ class TestApply:
         assert r.status(Refund, r.refunds["approved"]) == "issued"
         assert r.status(Refund, r.refunds["issued"]) == "closed"
         assert r.status(Recoupment, r.recoupments["noticed"]) == "disputed"
-        assert r.status(Recoupment, r.recoupments["offset"]) == "accepted"
+        assert r.status(Recoupment, r.recoupments["offset"]) == "closed"
         with r.engine.connect() as conn:
             decided = conn.execute(
                 select(
@@ -399,7 +399,9 @@ class TestRefusals:
         """One bad decision among good ones: none is applied, every problem listed."""
         r = returned
         r.type_in("Refunds", r.refunds["queued"], Decision="approve")
-        r.type_in("Recoupments", r.recoupments["noticed"], Decision="accept")
+        r.type_in(
+            "Recoupments", r.recoupments["noticed"], Decision="dispute", Note="late"
+        )
         r.type_in("Refunds", r.refunds["issued"], Decision="approve")
         r.type_in("Denials", r.exceptions["DENY"], Decision="maybe")
         problems = r.refused()

@@ -36,6 +36,7 @@ from reconcile.classify.reversals import (
     reversal_table,
 )
 from reconcile.context import RunContext
+from reconcile.db.bulk import analyze
 from reconcile.db.temp import drop_temp
 from reconcile.faults import checkpoint
 
@@ -55,6 +56,9 @@ def classify(conn: Connection, ctx: RunContext) -> ClassifyResult:
     """Classify everything visible as of the run and update exceptions and queues."""
     candidates = create_candidates(conn)
     state = build_claim_state(conn, ctx)
+    # Temporary tables get no automatic statistics; the later joins on these two
+    # (a row per claim, a row per candidate) are planned on real counts.
+    analyze(conn, [state.name])
     reversals = load_reversals(conn, ctx, state)
     reversal_rows = reversal_table(conn, ctx, reversals)
     add_claim_candidates(conn, ctx, state=state, candidates=candidates)
@@ -71,6 +75,7 @@ def classify(conn: Connection, ctx: RunContext) -> ClassifyResult:
     add_posting_candidates(conn, ctx, candidates=candidates)
     plan = load_plan(conn, ctx, reversals)
     checkpoint("classify:candidates")
+    analyze(conn, [candidates.name])
     apply_precedence(conn, candidates)
     add_recoupment_candidates(conn, ctx, plan=plan, candidates=candidates)
     attach_codes(conn, ctx, candidates)

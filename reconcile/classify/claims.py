@@ -57,6 +57,7 @@ from reconcile.codes import (
 )
 from reconcile.context import RunContext
 from reconcile.db.base import CentsType, IdType
+from reconcile.db.bulk import analyze
 from reconcile.db.tables import (
     ExpectedClaim,
     PatientPayment,
@@ -106,41 +107,69 @@ _SUMS = (
 GOVERNMENT_FILING = ("MA", "MB", "MC")
 
 
-def _claim_payments(ctx: RunContext) -> Any:
-    """Visible 835 claim payments of each claim, with whether they are its payer's."""
+def _claim_payment_table(conn: Connection, ctx: RunContext) -> Table:
+    """Visible 835 claim payments of each claim, with whether they are its payer's.
+
+    Materialised once (and analysed) for the per-claim aggregates: as a subquery,
+    "is this the claim's own payer" is a join condition across two tables whose
+    selectivity no planner can estimate, and PostgreSQL then chose index lookups
+    a million times where one hash join does.
+    """
     m, cp, p, c, pp = (
         ReconMatch, X12ClaimPayment, X12Payment, ExpectedClaim, ctx.payment_payer,
     )  # fmt: skip
-    return (
-        select(
-            m.left_id.label("claim_pk"),
-            cp.id.label("claim_payment_id"),
-            cp.status_code,
-            cp.paid_cents,
-            cp.patient_resp_cents,
-            cp.filing_indicator,
-            p.paid_on,
-            pp.c.payer_id,
-            (pp.c.payer_id == c.payer_id).label("own"),
-        )
-        .select_from(m)
-        .join(cp, cp.id == m.right_id)
-        .join(p, p.id == cp.payment_id)
-        .join(pp, pp.c.payment_id == p.id)
-        .join(c, c.id == m.left_id)
-        .where(m.pairing == Pairing.CLAIM_REMIT, p.paid_on <= ctx.as_of)
-        .subquery("claim_payments")
+    table = create_temp(
+        conn,
+        "tmp_claim_payment",
+        [
+            Column("claim_payment_id", IdType, primary_key=True),
+            Column("claim_pk", IdType, nullable=False),
+            Column("status_code", cp.status_code.type, nullable=False),
+            Column("paid_cents", CentsType, nullable=False),
+            Column("patient_resp_cents", CentsType),
+            Column("filing_indicator", cp.filing_indicator.type),
+            Column("paid_on", Date, nullable=False),
+            Column("payer_id", String(80), nullable=False),
+            Column("own", Boolean, nullable=False),
+        ],
     )
+    conn.execute(
+        insert(table).from_select(
+            [
+                "claim_payment_id", "claim_pk", "status_code", "paid_cents",
+                "patient_resp_cents", "filing_indicator", "paid_on", "payer_id",
+                "own",
+            ],
+            select(
+                cp.id,
+                m.left_id,
+                cp.status_code,
+                cp.paid_cents,
+                cp.patient_resp_cents,
+                cp.filing_indicator,
+                p.paid_on,
+                pp.c.payer_id,
+                pp.c.payer_id == c.payer_id,
+            )
+            .select_from(m)
+            .join(cp, cp.id == m.right_id)
+            .join(p, p.id == cp.payment_id)
+            .join(pp, pp.c.payment_id == p.id)
+            .join(c, c.id == m.left_id)
+            .where(m.pairing == Pairing.CLAIM_REMIT, p.paid_on <= ctx.as_of),
+        )
+    )  # fmt: skip
+    analyze(conn, [table.name])
+    return table
 
 
 def _sum(condition: ColumnElement[bool], value: Any) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, value), else_=literal(0))), 0)
 
 
-def _remit_state(conn: Connection, ctx: RunContext) -> Table:
+def _remit_state(conn: Connection, ctx: RunContext, cps: Table) -> Table:
     """Per claim: what its payer and other payers paid, as of the run."""
     window = ctx.window
-    cps = _claim_payments(ctx)
     own, status, paid = cps.c.own, cps.c.status_code, cps.c.paid_cents
     other_primary = ~own & status.in_(PRIMARY_STATUSES) & (paid > 0)
     values: dict[str, ColumnElement[Any]] = {
@@ -243,8 +272,9 @@ def _open_claims(conn: Connection) -> Table:
 def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
     """Compute the state of every visible claim (see the module docstring)."""
     window = ctx.window
-    remit = _remit_state(conn, ctx)
-    adjustments = _adjustment_state(conn, ctx)
+    payments = _claim_payment_table(conn, ctx)
+    remit = _remit_state(conn, ctx, payments)
+    adjustments = _adjustment_state(conn, ctx, payments)
     patient = _patient_state(conn, ctx)
     columns = _state_columns()
     state = create_temp(conn, "tmp_claim_state", columns)
@@ -295,11 +325,11 @@ def build_claim_state(conn: Connection, ctx: RunContext) -> Table:
             .where(c.submitted_on <= ctx.as_of),
         )
     )
-    drop_temp(conn, remit, adjustments, patient, open_claims)
+    drop_temp(conn, payments, remit, adjustments, patient, open_claims)
     return state
 
 
-def _adjustment_state(conn: Connection, ctx: RunContext) -> Table:
+def _adjustment_state(conn: Connection, ctx: RunContext, cps: Table) -> Table:
     """Per claim: expected reductions, and CO denials of $0 claims or lines."""
     table = create_temp(
         conn,
@@ -311,14 +341,13 @@ def _adjustment_state(conn: Connection, ctx: RunContext) -> Table:
         ],
     )
     reductions = ctx.settings.matching.expected_reduction_carcs
-    a, cp, sl = X12Adjustment, X12ClaimPayment, X12ServiceLine
-    cps = _claim_payments(ctx)
+    a, sl = X12Adjustment, X12ServiceLine
     denial = and_(
         a.group_code == "CO",
         a.reason_code.in_(DENIAL_CARCS),
         cps.c.status_code != REVERSAL_STATUS,
         or_(
-            and_(a.service_line_id.is_(None), cp.paid_cents == 0),
+            and_(a.service_line_id.is_(None), cps.c.paid_cents == 0),
             sl.paid_cents == 0,
         ),
     )
@@ -337,7 +366,6 @@ def _adjustment_state(conn: Connection, ctx: RunContext) -> Table:
             )
             .select_from(a)
             .join(cps, cps.c.claim_payment_id == a.claim_payment_id)
-            .join(cp, cp.id == a.claim_payment_id)
             .outerjoin(sl, sl.id == a.service_line_id)
             .where(cps.c.own, a.reason_code.in_([*reductions, *DENIAL_CARCS]))
             .group_by(cps.c.claim_pk),

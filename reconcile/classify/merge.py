@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import (
+    Column,
     Connection,
     Date,
     Integer,
@@ -39,6 +40,7 @@ from reconcile.classify.candidates import COLUMNS
 from reconcile.context import RunContext
 from reconcile.db.base import JsonType
 from reconcile.db.tables import ReconException
+from reconcile.db.temp import create_temp, drop_temp
 from reconcile.queues import Event, append_events
 
 #: Content columns refreshed from candidates (everything but the fingerprint).
@@ -150,7 +152,26 @@ def merge_exceptions(
         .values(last_seen_run_id=ctx.run_id, seen_as_of=as_of)
     )
 
-    fresh = ~exists(select(e.c.id).where(same))
+    # The new fingerprints first, in a statement of their own: an INSERT that
+    # anti-joins its own target can be planned (on statistics saying the table is
+    # empty) as a scan of the table per candidate, which also walks the pages this
+    # very insert is appending — quadratic, minutes at 100k new exceptions.
+    fresh_table = create_temp(
+        conn,
+        "tmp_exception_fresh",
+        [Column("fingerprint", String(200), primary_key=True)],
+    )
+    conn.execute(
+        insert(fresh_table).from_select(
+            ["fingerprint"],
+            select(c.c.fingerprint).where(~exists(select(e.c.id).where(same))),
+        )
+    )
+    fresh = exists(
+        select(fresh_table.c.fingerprint).where(
+            fresh_table.c.fingerprint == c.c.fingerprint
+        )
+    )
     created = conn.execute(
         insert(e)
         .from_select(
@@ -172,6 +193,8 @@ def merge_exceptions(
         )
         .execution_options(preserve_rowcount=True)
     )  # fmt: skip
+
+    drop_temp(conn, fresh_table)
 
     gone = conn.execute(
         update(e)

@@ -46,8 +46,14 @@ from reconcile.db.engine import (
     redact,
 )
 from reconcile.db.schema import ensure_schema, upgrade
-from reconcile.demo.dataset import describe
-from reconcile.demo.tour import DEFAULT_CLAIMS, DEFAULT_SEED, DEFAULT_TODAY, run_demo
+from reconcile.demo.dataset import MIN_CLAIMS, describe
+from reconcile.demo.tour import (
+    DEFAULT_CLAIMS,
+    DEFAULT_SEED,
+    DEFAULT_TODAY,
+    run_demo,
+    today_help,
+)
 from reconcile.errors import ReconcileError
 from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.ingest.api import import_paths
@@ -526,13 +532,25 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     exceptions = summary.get("exceptions") or {}
     if exceptions:
+        rows = [
+            (
+                f"{KINDS[ExceptionKind(kind)].title} ({kind})",
+                str(figures["count"]),
+                f"{Decimal(figures['amount']):,.2f}",
+            )
+            for kind, figures in exceptions.items()
+        ]
+        heading = ("Open exceptions", "count", "amount")
+        # Each column as wide as its longest cell, two spaces apart.
+        label_width, count_width, amount_width = (
+            max(len(cells[i]) for cells in (heading, *rows)) for i in range(3)
+        )
         click.echo("")
-        click.echo(f"  {'Open exceptions':<44}{'count':>7}{'amount':>16}")
-        for kind, figures in exceptions.items():
-            title = KINDS[ExceptionKind(kind)].title
-            label = f"{title} ({kind})"
-            amount = f"{Decimal(figures['amount']):,.2f}"
-            click.echo(f"  {label:<44}{figures['count']:>7}{amount:>16}")
+        for label, count, amount in (heading, *rows):
+            click.echo(
+                f"  {label:<{label_width}}  {count:>{count_width}}"
+                f"  {amount:>{amount_width}}"
+            )
     else:
         click.echo("  No open exceptions.")
     for queue in ("refunds", "recoupments"):
@@ -1292,17 +1310,23 @@ def print_review(outcome: report.ReviewOutcome, *, actor: str) -> None:
 )
 @click.option(
     "--claims",
-    type=click.IntRange(min=20),
+    type=click.IntRange(min=MIN_CLAIMS),
     default=DEFAULT_CLAIMS,
     show_default=True,
     help="How many claims the sample practice billed.",
 )
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Chooses the sample data; the same seed always gives the same data.",
+)
 @click.option(
     "--today",
     metavar="DATE",
     callback=iso_date,
-    help=f"The demo's today; it reconciles the 3 months before ({DEFAULT_TODAY}).",
+    help=today_help(),
 )
 @command_help("reconcile demo --dir my-demo --claims 5000")
 def demo_command(folder: Path, claims: int, seed: int, today: dt.date | None) -> None:

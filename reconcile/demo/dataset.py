@@ -12,7 +12,9 @@ which pays by check (deposited a few days later, in a CSV file). Each paid claim
 posted to the ledger one to three days later; patients pay their share at the visit.
 
 Planted patterns (:class:`Pattern`), each a few percent of the claims, and all of them
-among the first claims so that even a tiny data set shows every one: underpaid,
+among the first claims, paid early enough for what follows them (a duplicate the next
+week, a deferred recovery two weeks on), so that even the smallest data set
+(:data:`MIN_CLAIMS` claims) shows every one: underpaid,
 overpaid, denied, unpaid, duplicate payment, reversal with a smaller correction,
 reversal without correction (eligibility), a recovery deferred by ``WO`` −X and taken
 later, a negative 835 carried by ``FB`` and taken the next week, an offset by ``WO``
@@ -21,6 +23,11 @@ which must show nowhere), interest (``L6``), a secondary payer (COB), two primar
 payers, a patient who paid too much, a remittance for an unknown claim, a missing and
 a short deposit, a deposit with no 835, a payment not posted, a posting for the wrong
 amount, and a posting with no payment.
+
+The counts in :class:`Planted` are what the files hold, not what was drawn: a pattern
+whose consequence would fall after the period's end (a duplicate of a claim paid in
+the last week, a payment left unposted still within its posting grace) is not planted,
+and its claim is simply paid. No claim or line pays below zero outside reversals.
 """
 
 from __future__ import annotations
@@ -55,7 +62,12 @@ from reconcile.demo.x12_writer import (
     X12Writer,
     reversal_of,
 )
-from reconcile.settings import CANONICAL_COLUMNS, AmountFormat, SourceSettings
+from reconcile.settings import (
+    CANONICAL_COLUMNS,
+    AmountFormat,
+    MatchingSettings,
+    SourceSettings,
+)
 
 DAY = dt.timedelta(days=1)
 ACCOUNT = "4411223344"
@@ -133,6 +145,19 @@ WEIGHTS = {
 }  # fmt: skip
 #: Patterns that need a payer other than the claim's own.
 NEEDS_OTHER_PAYER = {Pattern.SECONDARY, Pattern.COB_OVERLAP}
+#: Patterns whose second act comes in a later week's 835, and how many weeks they need.
+LATER_WEEKS_NEEDED = {
+    Pattern.DUPLICATE: 1, Pattern.REVERSAL_CORRECTED: 1, Pattern.REVERSAL_ALONE: 1,
+    Pattern.WO_OFFSET: 1, Pattern.REFUND_ACKNOWLEDGED: 1, Pattern.SECONDARY: 1,
+    Pattern.COB_OVERLAP: 1, Pattern.WO_DEFERRED: 2, Pattern.FB_CARRIED: 2,
+}  # fmt: skip
+#: The smallest data set: every pattern needs one claim of its own, plus a few more.
+MIN_CLAIMS = 20
+#: What the planted shortfalls aim at (a claim never gives more than half its pay).
+UNDERPAID_CENTS = 1_500
+CORRECTION_SHORT_CENTS = 1_000
+DEFERRED_CENTS = 1_200
+SHORT_DEPOSIT_CENTS = 2_500
 
 
 @dataclass
@@ -143,7 +168,8 @@ class Planted:
     payments: int = 0
     claim_patterns: Counter[str] = field(default_factory=Counter)
     extras: Counter[str] = field(default_factory=Counter)
-    #: A few claim ids of each pattern, to look at.
+    #: A few claim ids of each pattern, to look at; for the one-off items of
+    #: ``extras``, what identifies them (a trace, a deposit id, a claim id).
     examples: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -238,11 +264,15 @@ class _Builder:
     # ------------------------------------------------------------------ claims
 
     def run(self) -> Planted:
-        patterns = list(Pattern)
-        special = [p for p in patterns if p is not Pattern.PAID]
+        special = [p for p in Pattern if p is not Pattern.PAID]
         # Paid weeks spread the claims; claims after the last Friday stay unpaid
-        # (still within their grace) like a real practice's latest visits.
-        per_week = max(self.count // (len(self.weeks) + 1), 1)
+        # (still within their grace) like a real practice's latest visits. The first
+        # claims, one per pattern, must all be paid in weeks that leave two more
+        # weeks for what follows them, however few claims there are.
+        roomy_weeks = max(len(self.weeks) - 2, 1)
+        per_week = max(
+            self.count // (len(self.weeks) + 1), -(-len(special) // roomy_weeks)
+        )
         number = 0
         for week in self.weeks:
             for _ in range(per_week):
@@ -264,20 +294,39 @@ class _Builder:
         self._write_bai2()
         return self.planted
 
-    def _pattern(self, rng: random.Random, forced: Pattern | None) -> Pattern:
-        if forced is not None:
-            return forced
-        draw = rng.randrange(10_000)
-        for pattern, weight in WEIGHTS.items():
-            if draw < weight:
-                return pattern
-            draw -= weight
-        return Pattern.PAID
+    def _pattern(
+        self, rng: random.Random, forced: Pattern | None, week: dt.date
+    ) -> Pattern:
+        pattern = forced
+        if pattern is None:
+            pattern = Pattern.PAID
+            draw = rng.randrange(10_000)
+            for candidate, weight in WEIGHTS.items():
+                if draw < weight:
+                    pattern = candidate
+                    break
+                draw -= weight
+        return pattern if self._shows(pattern, week) else Pattern.PAID
+
+    def _shows(self, pattern: Pattern, week: dt.date) -> bool:
+        """Whether a claim paid on ``week`` can show ``pattern`` within the period."""
+        later = sum(w > week for w in self.weeks)
+        if later < LATER_WEEKS_NEEDED.get(pattern, 0):
+            return False  # the duplicate, reversal or offset would come after it
+        defaults = MatchingSettings()
+        if pattern is Pattern.NOT_POSTED:  # still within its posting grace
+            return week + defaults.posting_grace_days * DAY <= self.last
+        if pattern is Pattern.MISPOSTED:  # posted (up to 3 days later) after the end
+            return week + 3 * DAY <= self.last
+        if pattern is Pattern.UNPAID:  # submitted by day 12, unpaid long enough
+            wait = dt.timedelta(days=defaults.unpaid_after_days)
+            return self.first + 12 * DAY + wait < self.last
+        return True
 
     def _claim(
         self, number: int, week: dt.date, rng: random.Random, forced: Pattern | None
     ) -> None:
-        pattern = self._pattern(rng, forced)
+        pattern = self._pattern(rng, forced, week)
         payer = self._payer(rng, pattern)
         service = week - dt.timedelta(days=rng.randrange(12, 20))
         submitted = service + dt.timedelta(days=rng.randrange(1, 4))
@@ -391,7 +440,7 @@ class _Builder:
         later = [w for w in self.weeks if w > week]
         next_week = later[0] if later else None
         if pattern is Pattern.UNDERPAID:
-            claim = _adjust_first_line(claim, Adjustment("CO", "45", 1_500))
+            claim = _pay_less(claim, _shortfall(claim, UNDERPAID_CENTS))
         elif pattern is Pattern.OVERPAID:
             claim = _adjust_first_line(claim, Adjustment("CO", "45", -2_000))
         elif pattern is Pattern.DENIED:
@@ -407,9 +456,9 @@ class _Builder:
             self.future[(next_week, payer.id)].claims.append(claim)
             self._post_claim(claim, payer, next_week, account, Pattern.PAID)
         elif pattern is Pattern.REVERSAL_CORRECTED:
-            correction = _adjust_first_line(
+            correction = _pay_less(
                 replace(claim, payer_control=f"{claim.payer_control}C"),
-                Adjustment("CO", "45", 1_000),
+                _shortfall(claim, CORRECTION_SHORT_CENTS),
             )
             bucket = self.future[(next_week, payer.id)]
             bucket.claims += [reversal_of(claim), correction]
@@ -427,16 +476,16 @@ class _Builder:
             )
             self.future[(next_week, payer.id)].claims.append(reversal)
             self._post_claim(reversal, payer, next_week, account, pattern)
-        elif pattern is Pattern.WO_DEFERRED and len(later) >= 2:
-            correction = _adjust_first_line(
-                replace(claim, payer_control=f"{claim.payer_control}C"),
-                Adjustment("CO", "45", 1_200),
+        elif pattern is Pattern.WO_DEFERRED:
+            deferred = _shortfall(claim, DEFERRED_CENTS)
+            correction = _pay_less(
+                replace(claim, payer_control=f"{claim.payer_control}C"), deferred
             )
             bucket = self.future[(next_week, payer.id)]
             bucket.claims += [reversal_of(claim), correction]
-            bucket.plb.append(ProviderAdjustment("WO", -1_200, claim.payer_control))
+            bucket.plb.append(ProviderAdjustment("WO", -deferred, claim.payer_control))
             self.future[(later[1], payer.id)].plb.append(
-                ProviderAdjustment("WO", 1_200, claim.payer_control)
+                ProviderAdjustment("WO", deferred, claim.payer_control)
             )
             self._post_claim(reversal_of(claim), payer, next_week, account, pattern)
             self._post_claim(correction, payer, next_week, account, pattern)
@@ -461,7 +510,7 @@ class _Builder:
                 ProviderAdjustment("WO", 3_000, reference),
                 ProviderAdjustment("72", -3_000, reference),
             ]
-        elif pattern is Pattern.FB_CARRIED and len(later) >= 2:
+        elif pattern is Pattern.FB_CARRIED:
             self._forward_balance(claim, payer, next_week, later[1], account)
         elif pattern in NEEDS_OTHER_PAYER:
             other = next(p for p in PAYERS if p.kind == "commercial" and p is not payer)
@@ -590,11 +639,12 @@ class _Builder:
             return
         self.planted.extras["deposits"] += 1
         if self.planted.extras["deposits"] == 3:
-            self.planted.extras["missing_deposit"] += 1
+            self._extra("missing_deposit", payment.trace_number)
             return
         if self.planted.extras["deposits"] == 5:
-            amount -= 2_500  # a bank fee taken from the deposit
-            self.planted.extras["short_deposit"] += 1
+            # A bank fee taken from the deposit (never all of a small one).
+            amount -= min(SHORT_DEPOSIT_CENTS, amount // 2)
+            self._extra("short_deposit", payment.trace_number)
         if payer.method == "CHK":
             self.deposits_csv.row(
                 deposit_id=f"CHKDEP{payment.trace_number}",
@@ -644,17 +694,22 @@ class _Builder:
         )  # fmt: skip
         self._write_payment(payment, f"{week:%Y%m%d}-AETNA-extra.835")
         self._deposit(payment, payer, week)
-        self.planted.extras["unmatched_remittance"] += 1
+        self._extra("unmatched_remittance", stranger.claim_id)
         self.deposits_csv.row(
             deposit_id="DEPOSIT-NO-ERA", deposit_date=week, amount=43_210,
             trace_number="EFTUNKNOWN1", payer_name="UNITEDHEALTHCARE", account=ACCOUNT,
         )  # fmt: skip
-        self.planted.extras["deposit_without_era"] += 1
+        self._extra("deposit_without_era", "DEPOSIT-NO-ERA")
         self._post(
             posted_on=week, claim_id="NOSUCHCLAIM", account="PA0000001",
             payer="BCBS", kind="insurance_payment", amount=8_800, reference="EFTNONE",
         )  # fmt: skip
-        self.planted.extras["posting_without_payment"] += 1
+        self._extra("posting_without_payment", "NOSUCHCLAIM")
+
+    def _extra(self, name: str, identity: str) -> None:
+        """Count a one-off item and keep what identifies it."""
+        self.planted.extras[name] += 1
+        self.planted.examples.setdefault(name, []).append(identity)
 
     def _write_bai2(self) -> None:
         groups = [
@@ -675,6 +730,44 @@ def _adjust_first_line(claim: Claim, adjustment: Adjustment) -> Claim:
     first, *rest = claim.lines
     first = replace(first, adjustments=(*first.adjustments, adjustment))
     return replace(claim, lines=(first, *rest))
+
+
+def _shortfall(claim: Claim, wanted: int) -> int:
+    """``wanted`` cents, but never more than half of what the claim pays: a cheap
+    claim (a $18 blood draw paid $8.64) is short-paid, not paid below zero."""
+    return min(wanted, claim.paid // 2)
+
+
+def _pay_less(claim: Claim, cents: int) -> Claim:
+    """The claim paid ``cents`` less: a larger contractual (CO-45) reduction, taken
+    from its lines in order and never more than a line pays, so every line still pays
+    zero or more and no line's adjustments exceed its charge.
+
+    Raises:
+        ValueError: the claim's lines pay less than ``cents`` together.
+    """
+    left, lines = cents, []
+    for line in claim.lines:
+        take = min(left, max(line.paid, 0))
+        left -= take
+        lines.append(_more_contractual(line, take) if take else line)
+    if left:
+        raise ValueError(f"claim {claim.claim_id} pays less than {cents} cents")
+    return replace(claim, lines=tuple(lines))
+
+
+def _more_contractual(line: Line, cents: int) -> Line:
+    """The line with its CO-45 reduction ``cents`` larger (one CO-45 per line)."""
+    adjustments = list(line.adjustments)
+    for index, adjustment in enumerate(adjustments):
+        if (adjustment.group, adjustment.reason) == ("CO", "45"):
+            adjustments[index] = replace(
+                adjustment, amount_cents=adjustment.amount_cents + cents
+            )
+            break
+    else:
+        adjustments.append(Adjustment("CO", "45", cents))
+    return replace(line, adjustments=tuple(adjustments))
 
 
 def _denied(claim: Claim) -> Claim:
@@ -721,10 +814,13 @@ def build_dataset(
     """Write a coherent data set of ``claims`` claims over ``first``..``last``.
 
     Raises:
-        ValueError: fewer than 20 claims, or a period shorter than four weeks.
+        ValueError: fewer than :data:`MIN_CLAIMS` claims, or a period shorter than
+            four weeks.
     """
-    if claims < 20:
-        raise ValueError("a data set needs at least 20 claims to show every pattern")
+    if claims < MIN_CLAIMS:
+        raise ValueError(
+            f"a data set needs at least {MIN_CLAIMS} claims to show every pattern"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     planted = _Builder(
         folder=folder, claims=claims, seed=seed, first=first, last=last
@@ -749,8 +845,28 @@ def build_dataset(
     )
 
 
+#: How the tour names the one-off items of :attr:`Planted.extras`.
+EXTRA_TITLES = {
+    "unmatched_remittance": "payment for an unknown claim",
+    "missing_deposit": "missing deposit",
+    "short_deposit": "short deposit",
+    "deposit_without_era": "deposit without 835",
+    "posting_without_payment": "posting without payment",
+}
+
+
 def describe(planted: Planted) -> Iterator[str]:
-    """Human lines: what the data set holds."""
+    """Human lines: what the data set holds (claims by pattern, then one-off items)."""
     yield f"{planted.claims:,} claims, {planted.payments:,} remittances (835)"
-    for name, count in sorted(planted.claim_patterns.items()):
-        yield f"  {count:>6,}  {name.replace('_', ' ')}"
+    counts = [
+        (count, name.replace("_", " "))
+        for name, count in sorted(planted.claim_patterns.items())
+    ]
+    counts += [
+        (planted.extras[name], title)
+        for name, title in EXTRA_TITLES.items()
+        if planted.extras[name]
+    ]
+    width = max((len(f"{count:,}") for count, _ in counts), default=0)
+    for count, title in counts:
+        yield f"  {count:>{width},}  {title}"

@@ -1,6 +1,7 @@
 """``reconcile demo``: build a synthetic practice, import it, reconcile it, and say
 what was found — the first thing a new user runs. ``planted.json`` in the folder
-lists a few claims of each planted pattern, to look up in the workbook.
+lists a few claims of each planted pattern, and what identifies each one-off item (a
+trace or deposit id, part of its exception's fingerprint), to look up in the workbook.
 
 Deterministic: the same seed, number of claims and ``today`` give the same files, the
 same results and the same numbers (the demo's clock is frozen at 06:00 UTC on
@@ -20,7 +21,7 @@ from reconcile.categories import RunTrigger, SourceKind
 from reconcile.clock import FixedClock
 from reconcile.db.engine import make_engine
 from reconcile.db.schema import ensure_schema
-from reconcile.demo.dataset import DatasetFiles, build_dataset
+from reconcile.demo.dataset import MIN_CLAIMS, DatasetFiles, build_dataset
 from reconcile.errors import UsageError
 from reconcile.ingest import FileOutcome, ImportStatus
 from reconcile.ingest.api import import_paths
@@ -29,6 +30,8 @@ from reconcile.settings import load_settings
 
 #: The default "today": the demo reconciles the three months before it.
 DEFAULT_TODAY = dt.date(2024, 4, 1)
+#: A "today" in mid-month, to show what --today does then.
+_MID_MONTH = dt.date(2024, 6, 15)
 DEFAULT_CLAIMS = 2_000
 DEFAULT_SEED = 7
 
@@ -48,9 +51,22 @@ class DemoResult:
 
 
 def demo_window(today: dt.date) -> RunWindow:
-    """The three whole months before ``today``'s month, up to the day before."""
+    """From the 1st of the third month before ``today``'s month to the day before
+    ``today``: three whole months when ``today`` is a 1st, a little more otherwise."""
     first = add_months(today.replace(day=1), -3)
     return RunWindow(first, today - dt.timedelta(days=1))
+
+
+def today_help() -> str:
+    """What ``--today`` does, with examples worked out by :func:`demo_window`."""
+    examples = ", ".join(
+        f"{day} runs {demo_window(day).first} to {demo_window(day).last}"
+        for day in (DEFAULT_TODAY, _MID_MONTH)
+    )
+    return (
+        f"The demo's today (default {DEFAULT_TODAY}). It reconciles from the 1st of "
+        f"the third month before today's month up to yesterday: {examples}."
+    )
 
 
 def run_demo(
@@ -65,14 +81,14 @@ def run_demo(
 
     Raises:
         DemoFolderError: ``folder`` exists and is not empty.
-        UsageError: fewer than 20 claims.
+        UsageError: fewer than :data:`~reconcile.demo.dataset.MIN_CLAIMS` claims.
     """
     if folder.exists() and any(folder.iterdir()):
         raise DemoFolderError(
             f"{folder} already holds files; choose a new folder with --dir"
         )
-    if claims < 20:
-        raise UsageError("the demo needs at least 20 claims (--claims)")
+    if claims < MIN_CLAIMS:
+        raise UsageError(f"the demo needs at least {MIN_CLAIMS} claims (--claims)")
     window = demo_window(today)
     say = progress or (lambda _: None)
     say("writing the sample files")

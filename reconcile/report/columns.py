@@ -4,16 +4,24 @@ The workbook builder is driven entirely by these tuples. Reviewer columns (Decis
 Note, Reference, Suspend until) have no getter: the reviewer fills them in, and
 ``reconcile review import`` reads them back by header, so the headers here are the
 contract between the two.
+
+Headers say what each value is on that sheet. An exception's two amounts compare
+different things per kind (:data:`KIND_HEADERS`: the 835 with the deposit, a payment
+with the ledger …), and the three "identified" dates differ on purpose: an exception
+was *first flagged* by the run of that as-of date, while a refund's identified date
+is when the overpayment became visible in the data (the BPR16 of the payment that
+made it, or the patient's payment), which starts its legal due-date clock.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
+from reconcile.categories import ExceptionKind
 from reconcile.queues.workflow import EXCEPTION_DECISIONS, RECOUPMENT, REFUND
 from reconcile.report.rows import ExceptionRow, RecoupmentRow, RefundRow
 
@@ -136,8 +144,50 @@ def _tail() -> list[Column[Any]]:
     ]
 
 
-def exception_sheet(*, names: bool, current: bool) -> SheetSpec[ExceptionRow]:
-    """Columns of an exception kind's sheet."""
+@dataclass(frozen=True)
+class AmountHeaders:
+    """What an exception sheet's date and two amounts are, for its kind."""
+
+    paid_on: str = "Paid on"
+    expected: str = "Expected"
+    paid: str = "Paid"
+
+
+#: The claim kinds compare the contract (Expected) with what the payer paid.
+CLAIM_HEADERS = AmountHeaders()
+_POSTING = AmountHeaders(expected="Payment received", paid="Ledger posted")
+_DEPOSIT = AmountHeaders(expected="835 amount", paid="Deposit")
+#: Kinds whose amounts (or date) are not the contract and the 835 payment.
+KIND_HEADERS: Mapping[ExceptionKind, AmountHeaders] = {
+    ExceptionKind.COB_OVERLAP: AmountHeaders(paid="Paid (both payers)"),
+    ExceptionKind.PATIENT_OVERPAID: AmountHeaders(
+        paid_on="Patient paid on", expected="Patient owes", paid="Patient paid"
+    ),
+    ExceptionKind.RECOUPMENT: AmountHeaders(paid_on="835 or notice date"),
+    ExceptionKind.REFUND_RECOUPED: AmountHeaders(paid_on="Recouped on"),
+    ExceptionKind.UNMATCHED_REMITTANCE: AmountHeaders(paid="835 paid"),
+    ExceptionKind.UNBALANCED_REMITTANCE: AmountHeaders(paid="835 amount (BPR02)"),
+    ExceptionKind.NOT_POSTED: _POSTING,
+    ExceptionKind.POSTING_MISMATCH: _POSTING,
+    ExceptionKind.POSTING_WITHOUT_PAYMENT: replace(_POSTING, paid_on="Posted on"),
+    ExceptionKind.DEPOSIT_AMOUNT_MISMATCH: _DEPOSIT,
+    ExceptionKind.ERA_WITHOUT_DEPOSIT: _DEPOSIT,
+    ExceptionKind.DEPOSIT_WITHOUT_ERA: replace(_DEPOSIT, paid_on="Deposited on"),
+}
+#: The date the run that first found an exception was as of.
+FIRST_FLAGGED = "First flagged"
+#: When an overpayment became visible in the data: its refund's due date counts from it.
+REFUND_IDENTIFIED = "Identified (refund clock)"
+#: The 835 (or the notice letter) that first showed a recoupment.
+RECOUPMENT_IDENTIFIED = "First seen (835 or notice)"
+
+
+def exception_sheet(
+    *, names: bool, current: bool, kind: ExceptionKind | None = None
+) -> SheetSpec[ExceptionRow]:
+    """Columns of an exception kind's sheet (headers as the claim kinds say them when
+    no ``kind`` is given)."""
+    amounts = CLAIM_HEADERS if kind is None else KIND_HEADERS.get(kind, CLAIM_HEADERS)
     columns: list[Column[ExceptionRow]] = [
         _c("New", 6, F, "new"),
         _c("Exception ID", 11, N, "id"),
@@ -146,15 +196,15 @@ def exception_sheet(*, names: bool, current: bool) -> SheetSpec[ExceptionRow]:
         *_patient_columns(names),
         _c("Payer", 12, T, "payer_id"),
         _c("Service date", 11, D, "service_on"),
-        _c("Paid on", 11, D, "paid_on"),
-        _c("Expected", 13, M, "expected"),
-        _c("Paid", 13, M, "paid"),
+        _c(amounts.paid_on, 11, D, "paid_on"),
+        _c(amounts.expected, 13, M, "expected"),
+        _c(amounts.paid, 13, M, "paid"),
         _c("Variance", 13, M, "variance"),
         _c("At stake", 13, M, "amount"),
         _c("Adjustment codes", 44, T, "codes"),
         _c("Detail", 40, T, "detail"),
         _c("Suggested action", 30, T, "suggested_action"),
-        _c("Identified on", 11, D, "identified_on"),
+        _c(FIRST_FLAGGED, 11, D, "identified_on"),
         _c("Age (days)", 8, N, "age_days"),
         _c("Status", 9, T, "status"),
         *([_c("Outcome", 26, T, "outcome")] if current else []),
@@ -181,7 +231,7 @@ def refund_sheet(*, names: bool) -> SheetSpec[RefundRow]:
         _c("Payee", 9, T, "payee_kind"),
         _c("Reason", 17, T, "reason"),
         _c("Amount", 13, M, "amount"),
-        _c("Identified on", 11, D, "identified_on"),
+        _c(REFUND_IDENTIFIED, 14, D, "identified_on"),
         _c("Due on", 11, D, "due_on"),
         _c("Due rule", 16, T, "due_rule"),
         _c("Suspended until", 11, D, "suspended_until"),
@@ -218,7 +268,7 @@ def recoupment_sheet(*, names: bool) -> SheetSpec[RecoupmentRow]:
         _c("Offset trace", 16, T, "offset_trace"),
         _c("Notice on", 11, D, "notice_on"),
         _c("Reference on file", 16, T, "reference"),
-        _c("Identified on", 11, D, "identified_on"),
+        _c(RECOUPMENT_IDENTIFIED, 13, D, "identified_on"),
         _c("Response due", 11, D, "response_due_on"),
         _c("Days left", 8, N, "days_left"),
         _c("Look-back", 32, T, "lookback"),

@@ -81,11 +81,12 @@ class ReportContent:
 
 def kind_sheet_title(figure: KindFigure) -> str:
     """The sheet title of an exception kind (never one of the fixed sheets' titles)."""
-    return (
-        figure.title
-        if figure.title not in _RESERVED
-        else f"{figure.title} (exceptions)"
-    )
+    return sheet_title_of(figure.title)
+
+
+def sheet_title_of(title: str) -> str:
+    """The sheet title of an exception kind titled ``title`` (``KINDS[kind].title``)."""
+    return title if title not in _RESERVED else f"{title} (exceptions)"
 
 
 def _viewpoint(header: Header) -> str:
@@ -98,9 +99,6 @@ def _viewpoint(header: Header) -> str:
 def _exception_sheets(
     conn: Connection, header: Header, kinds: Sequence[KindFigure]
 ) -> Iterator[ItemSheet[Any]]:
-    spec = exception_sheet(
-        names=header.show_patient_names, current=header.scope.current
-    )
     for figure in kinds:
         yield ItemSheet(
             title=kind_sheet_title(figure),
@@ -108,7 +106,11 @@ def _exception_sheets(
                 f"{figure.title} ({figure.kind}), {_viewpoint(header)}. "
                 f"{figure.how_to_work}"
             ),
-            spec=spec,
+            spec=exception_sheet(
+                names=header.show_patient_names,
+                current=header.scope.current,
+                kind=figure.kind,
+            ),
             rows=exception_rows(
                 conn,
                 scope=header.scope,

@@ -166,18 +166,22 @@ def _stream(conn: Connection, statement: Select[Any]) -> Iterator[Any]:
 
 
 def _with_patients(statement: Select[Any], claim_id: Any, names: bool) -> Select[Any]:
-    """Add the patient's name and member id by claim, from the 835s, when allowed."""
+    """Add the patient's name and member id by claim, from the 835s, when allowed.
+
+    The member id is the subscriber's (NM1*IL NM109) when the 835 names one, else the
+    patient's own (NM1*QC NM109: the usual case, the patient being the subscriber),
+    else REF*1W.
+    """
     if not names:
         return statement
     cp = X12ClaimPayment
+    member = func.coalesce(cp.insured_identifier, cp.patient_identifier, cp.member_id)
     per_claim = (
         select(
             cp.claim_id.label("claim_id"),
             func.max(cp.patient_last_name).label("last_name"),
             func.max(cp.patient_first_name).label("first_name"),
-            func.max(func.coalesce(cp.insured_identifier, cp.member_id)).label(
-                "member_id"
-            ),
+            func.max(member).label("member_id"),
         )
         .group_by(cp.claim_id)
         .subquery("patient")

@@ -21,6 +21,8 @@ from reconcile.report import (
     UnknownRunError,
     write_report,
 )
+from reconcile.report.columns import KIND_HEADERS, exception_sheet
+from reconcile.report.content import sheet_title_of
 from reconcile.settings import ReportSettings, Settings
 from tests.factories import (
     make_claim_payment,
@@ -85,6 +87,22 @@ class TestRunWritesItsWorkbook:
             wb["Summary"]["A1"].value
             == f"Reconciliation exceptions: run {result.run_id}"
         )
+
+    def test_each_kind_sheet_names_its_own_amounts(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """Every kind's sheet has the headers its kind's column spec gives (a
+        deposit sheet says 835 amount / Deposit, not Expected / Paid)."""
+        with fresh_engine.begin() as conn:
+            make_scenario(conn)
+        result = run(fresh_engine, settings=in_folder(tmp_path))
+        wb = load_workbook(result.report_path)
+        kinds = [ExceptionKind(kind) for kind in result.summary["exceptions"]]
+        assert any(kind in KIND_HEADERS for kind in kinds)
+        for kind in kinds:
+            spec = exception_sheet(names=False, current=False, kind=kind)
+            ws = wb[sheet_title_of(KINDS[kind].title)]
+            assert [c.value for c in ws[2]] == [c.header for c in spec.columns], kind
 
     def test_second_run_marks_nothing_new(
         self, fresh_engine: Engine, tmp_path: Path
@@ -209,11 +227,27 @@ class TestRewrite:
             )
 
 
+def member_ids(path: Path | None) -> dict[str, object]:
+    """Claim ID → Member ID on every exception sheet of a workbook."""
+    assert path is not None
+    found: dict[str, object] = {}
+    for ws in load_workbook(path, read_only=True).worksheets:
+        rows = ws.iter_rows(values_only=True)
+        header = next((list(r) for r in rows if r and "Exception ID" in r), None)
+        if header is None:
+            continue
+        claim, member = header.index("Claim ID"), header.index("Member ID")
+        for row in rows:
+            if row[claim] is not None:
+                found[str(row[claim])] = row[member]
+    return found
+
+
 class TestPatientNames:
     def test_names_follow_the_setting(
         self, fresh_engine: Engine, tmp_path: Path
     ) -> None:
-        """Names from the 835 appear only with show_patient_names = true."""
+        """Names and member ids from the 835 appear only with show_patient_names."""
         with fresh_engine.begin() as conn:
             make_scenario(conn)
             payment = make_payment(
@@ -241,3 +275,39 @@ class TestPatientNames:
 
         assert not {"ROE, RICHARD", "W99"} & values(hidden.report_path)
         assert {"ROE, RICHARD", "W99"} <= values(shown.report_path)
+
+    def test_member_id_from_the_patient_when_no_subscriber_is_named(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """The usual 835 names only the patient (NM1*QC NM109, no NM1*IL): that id is
+        the Member ID; a subscriber id (NM1*IL) wins over it, and REF*1W comes last."""
+        with fresh_engine.begin() as conn:
+            make_scenario(conn)
+            payment = make_payment(
+                conn, trace_number="EFT901", paid_on=dt.date(2024, 3, 4)
+            )
+            for claim_id, ids in (
+                ("UNDER", {"patient_identifier": "QC123"}),
+                ("DENY", {"patient_identifier": "QC456", "insured_identifier": "IL9"}),
+                ("GHOST", {"member_id": "REF1W7"}),
+            ):
+                make_claim_payment(
+                    conn,
+                    payment_id=payment,
+                    claim_id=claim_id,
+                    paid_cents=0,
+                    patient_last_name="ROE",
+                    patient_first_name="JANE",
+                    **ids,
+                )
+        shown = run(
+            fresh_engine,
+            settings=in_folder(tmp_path / "shown", show_patient_names=True),
+        )
+        members = member_ids(shown.report_path)
+        assert members["UNDER"] == "QC123"
+        assert members["DENY"] == "IL9"
+        assert members["GHOST"] == "REF1W7"
+        hidden = run(fresh_engine, settings=in_folder(tmp_path / "hidden"))
+        with pytest.raises(ValueError, match="Member ID"):
+            member_ids(hidden.report_path)

@@ -67,6 +67,21 @@ def fingerprint(kind: ExceptionKind, *parts: Any) -> ColumnElement[str]:
     return expression
 
 
+def payment_identity(payment: Any) -> tuple[ColumnElement[Any], ...]:
+    """The business identity of one 835 payment (ST…SE) inside a fingerprint.
+
+    The same as the load's duplicate key: TRN03 originator, TRN02 trace, BPR02 amount
+    and payment date. A payer may reuse a trace for a second payment of another amount
+    (a re-issued check, a split EFT); each must keep its own exception.
+    """
+    return (
+        payment.originator_id,
+        payment.trace_number,
+        payment.amount_cents,
+        payment.paid_on,
+    )
+
+
 _TYPES: dict[str, Any] = {
     "subject_id": IdType,
     "amount_cents": CentsType,

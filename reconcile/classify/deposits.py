@@ -24,7 +24,13 @@ from sqlalchemy import (
 )
 
 from reconcile.categories import ExceptionKind, Pairing
-from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
+from reconcile.classify.candidates import (
+    add,
+    columns,
+    fingerprint,
+    kind_literal,
+    payment_identity,
+)
 from reconcile.context import RunContext
 from reconcile.db.tables import BankDeposit, ReconMatch, X12Payment
 
@@ -58,9 +64,7 @@ def add_deposit_candidates(
             *columns(
                 fingerprint=fingerprint(
                     ExceptionKind.DEPOSIT_AMOUNT_MISMATCH,
-                    p.originator_id,
-                    p.trace_number,
-                    p.paid_on,
+                    *payment_identity(p),
                     d.deposit_id,
                 ),
                 kind=kind_literal(ExceptionKind.DEPOSIT_AMOUNT_MISMATCH),
@@ -103,9 +107,7 @@ def add_deposit_candidates(
             *columns(
                 fingerprint=fingerprint(
                     ExceptionKind.ERA_WITHOUT_DEPOSIT,
-                    p.originator_id,
-                    p.trace_number,
-                    p.paid_on,
+                    *payment_identity(p),
                 ),
                 kind=kind_literal(ExceptionKind.ERA_WITHOUT_DEPOSIT),
                 payer_id=payer.c.payer_id,

@@ -77,6 +77,7 @@ def _own_paid_payments(conn: Connection, ctx: RunContext, state: Table) -> Table
             Column("statement_from_on", Date),
             Column("trace", String(50), nullable=False),
             Column("originator", String(10), nullable=False),
+            Column("payment_cents", CentsType, nullable=False),
         ],
         indexes=[("claim_pk",)],
     )
@@ -96,6 +97,7 @@ def _own_paid_payments(conn: Connection, ctx: RunContext, state: Table) -> Table
                 cp.statement_from_on,
                 p.trace_number,
                 p.originator_id,
+                p.amount_cents,
             )
             .select_from(state)
             .join(
@@ -192,6 +194,7 @@ def add_duplicate_candidates(
                     s.c.claim_id,
                     dup.c.originator,
                     dup.c.trace,
+                    dup.c.payment_cents,
                     dup.c.paid_on,
                     dup.c.seq,
                 ),

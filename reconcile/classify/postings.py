@@ -29,7 +29,13 @@ from sqlalchemy import (
 )
 
 from reconcile.categories import ExceptionKind, LedgerKind, Pairing
-from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
+from reconcile.classify.candidates import (
+    add,
+    columns,
+    fingerprint,
+    kind_literal,
+    payment_identity,
+)
 from reconcile.context import RunContext
 from reconcile.db.tables import (
     LedgerEntry,
@@ -144,9 +150,7 @@ def add_posting_candidates(
                 fingerprint=fingerprint(
                     ExceptionKind.NOT_POSTED,
                     literal("remit"),
-                    p.originator_id,
-                    p.trace_number,
-                    p.paid_on,
+                    *payment_identity(p),
                     cp.seq,
                     cp.claim_id,
                 ),

@@ -12,7 +12,13 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table, and_, case, exists, literal, or_, select
 
 from reconcile.categories import ExceptionKind, ExceptionStatus, Pairing
-from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
+from reconcile.classify.candidates import (
+    add,
+    columns,
+    fingerprint,
+    kind_literal,
+    payment_identity,
+)
 from reconcile.context import RunContext
 from reconcile.db.tables import ReconException, ReconMatch, X12ClaimPayment, X12Payment
 
@@ -44,9 +50,7 @@ def add_remittance_candidates(
             *columns(
                 fingerprint=fingerprint(
                     ExceptionKind.UNMATCHED_REMITTANCE,
-                    p.originator_id,
-                    p.trace_number,
-                    p.paid_on,
+                    *payment_identity(p),
                     cp.seq,
                     cp.claim_id,
                 ),
@@ -85,9 +89,7 @@ def add_remittance_candidates(
             *columns(
                 fingerprint=fingerprint(
                     ExceptionKind.UNBALANCED_REMITTANCE,
-                    p.originator_id,
-                    p.trace_number,
-                    p.paid_on,
+                    *payment_identity(p),
                 ),
                 kind=kind_literal(ExceptionKind.UNBALANCED_REMITTANCE),
                 payer_id=payer.c.payer_id,

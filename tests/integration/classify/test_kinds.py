@@ -186,6 +186,32 @@ class TestRemittanceKinds:
         assert set(details) == {"NOPE", "K1"}
         assert details["K1"]["amount"] == 700
 
+    def test_same_trace_different_amounts_are_two_payments(
+        self, fresh_engine: Engine
+    ) -> None:
+        """A payer reusing a trace for a second payment of another BPR02 amount (a
+        re-issued check) gives two 835 payments: each keeps its own exceptions."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="K1", submitted_on=D(2024, 3, 1))
+            for amount in (500, 900):
+                payment = make_payment(
+                    conn, trace_number="CHK77", amount_cents=amount, paid_on=D(2024, 3, 4)
+                )
+                make_claim_payment(
+                    conn, payment_id=payment, claim_id="NOPE", paid_cents=amount, seq=1
+                )
+        run(fresh_engine)
+        found = sorted(
+            (v["kind"], v["amount"]) for v in open_exceptions(fresh_engine).values()
+            if v["kind"] in {"unmatched_remittance", "era_without_deposit"}
+        )  # fmt: skip
+        assert found == [
+            ("era_without_deposit", 500),
+            ("era_without_deposit", 900),
+            ("unmatched_remittance", 500),
+            ("unmatched_remittance", 900),
+        ]
+
     def test_unbalanced_remittance_in_its_window(self, fresh_engine: Engine) -> None:
         """An unbalanced 835 is reported by the runs whose window holds its date."""
         with fresh_engine.begin() as conn:

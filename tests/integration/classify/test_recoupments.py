@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Connection, Engine, select
 
 from reconcile.db.tables import ReconException as E
-from reconcile.db.tables import Recoupment
+from reconcile.db.tables import Recoupment, Refund
 from reconcile.periods import RunWindow
 from reconcile.queues import recoupment_action
 from reconcile.queues.notices import add_notice
@@ -18,6 +18,7 @@ from tests.factories import (
     make_claim_payment,
     make_payment,
     make_plb,
+    make_service_line,
 )
 from tests.helpers import CLOCK, claim_kinds, open_exceptions, run
 
@@ -394,3 +395,186 @@ def _remit_payer(
         conn, payment_id=payment, claim_id=claim, status_code=status, paid_cents=paid,
         payer_control=f"ICN-{claim}",
     )  # fmt: skip
+
+
+def _lookback(engine: Engine) -> list[tuple[str, str, str | None, dt.date | None]]:
+    r = Recoupment
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(r.status, r.lookback_status, r.lookback_note, r.offset_on).order_by(
+                r.id
+            )
+        ).all()
+    return [(str(a), str(b), c, d) for a, b, c, d in rows]
+
+
+class TestStateRulesOnOffset:
+    def test_texas_notice_is_checked_again_when_offset(
+        self, fresh_engine: Engine
+    ) -> None:
+        """A TX notice is fine when recorded; an offset on day 19 breaks day 45."""
+        settings = Settings(payers=(PayerProfile(id="TXPLAN", state="TX"),))
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="TX1", payer_id="TXPLAN")
+            _remit_payer(conn, "TXPLAN", D(2024, 2, 5), "TX1", 10_000)
+            add_notice(
+                conn, settings=settings, payer_id="TXPLAN", claim_id="TX1",
+                amount_cents=4_000, notice_on=D(2024, 3, 1), reference="FCNTX",
+                actor="ann", at=CLOCK.now(),
+            )  # fmt: skip
+        assert _lookback(fresh_engine) == [("noticed", "ok", None, None)]
+        with fresh_engine.begin() as conn:
+            payment = make_payment(
+                conn, paid_on=D(2024, 3, 20), trace_number="TXOFF",
+                payer_ref_2u="TXPLAN", payer_name="TXPLAN",
+            )  # fmt: skip
+            make_plb(
+                conn, payment_id=payment, reason_code="WO", reference="FCNTX",
+                amount_cents=4_000,
+            )  # fmt: skip
+        run(fresh_engine, settings=settings)
+        assert _lookback(fresh_engine) == [
+            (
+                "offset",
+                "outside",
+                "notice rule: TX allows no offset before day 45 after the notice "
+                "(2024-04-15); offset on 2024-03-20 — disputable",
+                D(2024, 3, 20),
+            )
+        ]
+        assert _recoupments(fresh_engine) == [("notice", "TX1", 4_000, "offset")]
+
+    def test_month_limit_is_judged_on_the_deferred_offset(
+        self, fresh_engine: Engine
+    ) -> None:
+        """SC 18 months: deferred at 17 months is fine, taken at 19 months is not."""
+        settings = Settings(payers=(PayerProfile(id="SCPLAN", state="SC"),))
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="SC1", payer_id="SCPLAN")
+            _remit_payer(conn, "SCPLAN", D(2022, 10, 3), "SC1", 10_000)
+            deferring = make_payment(
+                conn, paid_on=D(2024, 3, 5), trace_number="SCDEFER",
+                payer_ref_2u="SCPLAN", payer_name="SCPLAN",
+            )  # fmt: skip
+            make_claim_payment(
+                conn, payment_id=deferring, claim_id="SC1", status_code="22",
+                paid_cents=-10_000, payer_control="ICN-SC1",
+            )  # fmt: skip
+            make_plb(
+                conn, payment_id=deferring, reason_code="WO", reference="ICN-SC1",
+                amount_cents=-10_000,
+            )  # fmt: skip
+        run(fresh_engine, settings=settings)
+        assert _lookback(fresh_engine) == [("pending", "ok", None, None)]
+        with fresh_engine.begin() as conn:
+            taking = make_payment(
+                conn, paid_on=D(2024, 5, 10), trace_number="SCTAKE",
+                payer_ref_2u="SCPLAN", payer_name="SCPLAN",
+            )  # fmt: skip
+            make_plb(
+                conn, payment_id=taking, reason_code="WO", reference="ICN-SC1",
+                amount_cents=10_000,
+            )  # fmt: skip
+        run(fresh_engine, settings=settings, window=MAY)
+        assert _lookback(fresh_engine) == [
+            (
+                "offset",
+                "outside",
+                "outside look-back: disputable — SC allows 18 months from the payment "
+                "of 2022-10-03; recovered on 2024-05-10",
+                D(2024, 5, 10),
+            )
+        ]
+
+
+class TestNoticeLabels:
+    def test_medicare_notice_deadlines(self, fresh_engine: Engine) -> None:
+        """Medicare: respond (redetermination) by day 30, offset from day 41, and
+        no state limit applies to a government program."""
+        settings = Settings(
+            payers=(PayerProfile(id="MCR", kind=PayerKind.MEDICARE, state="SC"),)
+        )
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="MN1", payer_id="MCR")
+            new_id = add_notice(
+                conn, settings=settings, payer_id="MCR", claim_id="MN1",
+                amount_cents=6_000, notice_on=D(2024, 3, 4), reference="FCNM",
+                actor="ann", at=CLOCK.now(),
+            )  # fmt: skip
+            row = conn.execute(
+                select(
+                    Recoupment.response_due_on, Recoupment.details,
+                    Recoupment.lookback_status, Recoupment.lookback_note,
+                ).where(Recoupment.id == new_id)
+            ).one()  # fmt: skip
+        assert tuple(row) == (
+            D(2024, 4, 3),
+            {"offset_from": "2024-04-14"},
+            "exempt",
+            "government program: state limits do not apply",
+        )
+
+    def test_texas_offset_without_notice_is_a_notice_rule_breach(
+        self, fresh_engine: Engine
+    ) -> None:
+        """TX: an offset with no notice recorded is labelled a notice-rule breach,
+        not a look-back one."""
+        settings = Settings(payers=(PayerProfile(id="TXPLAN", state="TX"),))
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="TX2", payer_id="TXPLAN")
+            _remit_payer(conn, "TXPLAN", D(2024, 2, 5), "TX2", 10_000)
+            payment = make_payment(
+                conn, paid_on=D(2024, 3, 20), trace_number="TXWO",
+                payer_ref_2u="TXPLAN", payer_name="TXPLAN",
+            )  # fmt: skip
+            make_plb(
+                conn, payment_id=payment, reason_code="WO", reference="TX2",
+                amount_cents=1_500,
+            )  # fmt: skip
+        run(fresh_engine, settings=settings)
+        assert _lookback(fresh_engine) == [
+            (
+                "offset",
+                "outside",
+                "notice rule: TX requires notice before an offset; none recorded "
+                "— disputable",
+                D(2024, 3, 20),
+            )
+        ]
+        with fresh_engine.connect() as conn:
+            due = conn.execute(select(Recoupment.response_due_on)).scalar_one()
+        assert due == D(2024, 4, 19)  # commercial: first seen + 30 days
+
+
+class TestDuplicateReversed:
+    def test_payer_reversing_its_own_duplicate_takes_nothing(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Paid 100 twice, the second reversed without correction: nothing is
+        recouped, nothing is owed back, no correction is awaited."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="DR1")
+            for on, trace, paid, status, control in (
+                (D(2024, 3, 5), "TD1", 10_000, "1", "ICN1"),
+                (D(2024, 3, 12), "TD2", 10_000, "1", "ICN2"),
+                (D(2024, 3, 20), "TD3", -10_000, "22", "ICN2"),
+            ):
+                payment = make_payment(conn, paid_on=on, trace_number=trace)
+                cp = make_claim_payment(
+                    conn, payment_id=payment, claim_id="DR1", status_code=status,
+                    paid_cents=paid, payer_control=control,
+                )  # fmt: skip
+                make_service_line(
+                    conn, claim_payment_id=cp, paid_cents=paid, line_control="DR1-L1"
+                )
+        march = run(fresh_engine)
+        assert march.summary["pending"]["reversals_awaiting_correction"] == 0
+        run(fresh_engine, window=APRIL)  # past the 30-day correction wait
+        assert _recoupments(fresh_engine) == []
+        assert claim_kinds(fresh_engine) == {}
+        kinds = {v["kind"] for v in open_exceptions(fresh_engine).values()}
+        assert kinds.isdisjoint(
+            {"recoupment", "duplicate_payment", "reversal_uncorrected", "overpaid"}
+        )
+        with fresh_engine.connect() as conn:
+            assert conn.execute(select(Refund.id)).first() is None

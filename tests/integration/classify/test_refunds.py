@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select, update
 
-from reconcile.db.tables import AuditEvent, ReconException, Refund, X12ClaimPayment
+from reconcile.db.tables import (
+    AuditEvent,
+    ReconException,
+    Recoupment,
+    Refund,
+    X12ClaimPayment,
+)
 from reconcile.periods import RunWindow
 from reconcile.queues import (
     TransitionRefused,
@@ -354,3 +360,127 @@ class TestQueue:
                 ).first()
                 is None
             )
+
+
+def _issue(engine: Engine, refund_id: int, reference: str) -> None:
+    with engine.begin() as conn:
+        for action in ("approve", "issue"):
+            refund_action(
+                conn, refund_id=refund_id, action=action, actor="ann", at=CLOCK.now(),
+                reference=reference,
+            )  # fmt: skip
+
+
+class TestOnlyThisOverpaymentsMoney:
+    def test_an_older_recoupment_does_not_cancel_a_later_refund(
+        self, fresh_engine: Engine
+    ) -> None:
+        """$30 taken in February is not the $25 overpaid in March; the $25 taken
+        in April is, and cancels the refund."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="O1")
+            first = make_payment(conn, paid_on=D(2024, 1, 10), trace_number="JAN")
+            make_claim_payment(conn, payment_id=first, claim_id="O1", paid_cents=10_000)
+            old = make_payment(conn, paid_on=D(2024, 2, 10), trace_number="FEBWO")
+            make_plb(
+                conn, payment_id=old, reason_code="WO", reference="O1",
+                amount_cents=3_000,
+            )  # fmt: skip
+            extra = make_payment(conn, paid_on=D(2024, 3, 6), trace_number="MAR")
+            make_claim_payment(conn, payment_id=extra, claim_id="O1", paid_cents=2_500)
+        run(fresh_engine, window=RunWindow(D(2024, 2, 1), D(2024, 2, 29)))
+        with fresh_engine.connect() as conn:
+            taken = conn.execute(
+                select(Recoupment.claim_id, Recoupment.amount_cents, Recoupment.status)
+            ).all()
+        assert [tuple(t) for t in taken] == [("O1", 3_000, "offset")]
+        run(fresh_engine)
+        assert _refunds(fresh_engine) == [
+            ("overpaid", "payer", 2_500, "queued", D(2024, 3, 6), D(2024, 5, 5))
+        ]
+        with fresh_engine.begin() as conn:
+            take = make_payment(conn, paid_on=D(2024, 4, 10), trace_number="APRWO")
+            make_plb(
+                conn, payment_id=take, reason_code="WO", reference="O1",
+                amount_cents=2_500,
+            )  # fmt: skip
+        run(fresh_engine, window=APRIL)
+        assert _refunds(fresh_engine)[0][2:4] == (2_500, "cancelled")
+        with fresh_engine.connect() as conn:
+            assert conn.execute(select(Refund.cancel_reason)).scalar_one() == (
+                "recouped by payer"
+            )
+
+
+class TestAcknowledgementClosesOne:
+    def test_one_pair_acknowledges_one_of_two_equal_refunds(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Two issued $25 refunds to one payer, one WO/72 pair for $25 citing
+        neither check: the first issued is acknowledged, the other stays issued,
+        also after a re-run."""
+        _overpay(fresh_engine, claim="O1")
+        _overpay(fresh_engine, claim="O2")
+        run(fresh_engine)
+        _issue(fresh_engine, 1, "CHK1")
+        _issue(fresh_engine, 2, "CHK2")
+        with fresh_engine.begin() as conn:
+            payment = make_payment(conn, paid_on=D(2024, 4, 15), trace_number="ACK")
+            for code, cents in (("WO", 2_500), ("72", -2_500)):
+                make_plb(
+                    conn, payment_id=payment, reason_code=code, reference="BATCH9",
+                    amount_cents=cents,
+                )  # fmt: skip
+        run(fresh_engine, window=APRIL)
+        run(fresh_engine, window=APRIL)
+        with fresh_engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    Refund.id, Refund.amount_cents, Refund.status,
+                    Refund.acknowledged_payment_id,
+                ).order_by(Refund.id)
+            ).all()  # fmt: skip
+        assert [tuple(r) for r in rows] == [
+            (1, 2_500, "acknowledged", payment),
+            (2, 2_500, "issued", None),
+        ]
+        kinds = {v["kind"] for v in open_exceptions(fresh_engine).values()}
+        assert kinds.isdisjoint({"recoupment", "refund_recouped"})
+
+
+class TestLastPayersShare:
+    def test_patient_owes_the_last_payers_responsibility(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Primary: patient owes $40; secondary pays $20 and says $10; the patient
+        paid $40: $30 is owed back (not $20, nor nothing)."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="Z", payer_id="CIGNA")
+            make_claim(conn, claim_id="COB")
+            primary = make_payment(conn, paid_on=D(2024, 3, 5))
+            make_claim_payment(
+                conn, payment_id=primary, claim_id="COB", paid_cents=10_000,
+                patient_resp_cents=4_000,
+            )  # fmt: skip
+            secondary = make_payment(
+                conn, paid_on=D(2024, 3, 9), payer_ref_2u="CIGNA", payer_name="CIGNA",
+                originator_id="1888",
+            )  # fmt: skip
+            make_claim_payment(
+                conn, payment_id=secondary, claim_id="COB", status_code="2",
+                paid_cents=2_000, patient_resp_cents=1_000,
+            )  # fmt: skip
+            make_patient_payment(
+                conn, claim_id="COB", amount_cents=4_000, received_on=D(2024, 3, 12)
+            )
+        run(fresh_engine)
+        with fresh_engine.connect() as conn:
+            refund = conn.execute(
+                select(
+                    Refund.reason, Refund.payee_kind, Refund.patient_account,
+                    Refund.amount_cents, Refund.identified_on,
+                )
+            ).one()  # fmt: skip
+        assert tuple(refund) == (
+            "patient_overpaid", "patient", "ACCT1", 3_000, D(2024, 3, 12)
+        )  # fmt: skip

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Connection, Engine, select
 
 from reconcile.categories import AuditEntity, RecoupmentStatus, RefundStatus
+from reconcile.cli import main
 from reconcile.db.tables import AuditEvent, ReconException, Recoupment, Refund
 from reconcile.queues import (
     Event,
@@ -203,6 +205,83 @@ class TestRecoupmentWorkflow:
                 system=True,
             )
             assert _status(conn, Recoupment, item) == RecoupmentStatus.OFFSET
+
+
+C = RecoupmentStatus
+#: DESIGN.md: a person moves any open status → disputed → accepted or closed,
+#: noticed/pending → repaid, and offset/accepted/repaid → closed.
+DESIGNED = {
+    "dispute": ({C.NOTICED, C.PENDING, C.OFFSET, C.ACCEPTED, C.REPAID}, C.DISPUTED),
+    "accept": ({C.DISPUTED}, C.ACCEPTED),
+    "repay": ({C.NOTICED, C.PENDING}, C.REPAID),
+    "close": ({C.DISPUTED, C.OFFSET, C.ACCEPTED, C.REPAID}, C.CLOSED),
+}
+
+
+class TestRecoupmentTransitionsAsDesigned:
+    @pytest.mark.parametrize("action", sorted(DESIGNED))
+    @pytest.mark.parametrize("status", list(RecoupmentStatus))
+    def test_every_person_move(
+        self, fresh_engine: Engine, status: RecoupmentStatus, action: str
+    ) -> None:
+        """Each person's action moves exactly the statuses DESIGN.md lists; any
+        other is refused in one sentence, with nothing changed or logged."""
+        sources, target = DESIGNED[action]
+        with fresh_engine.begin() as conn:
+            item = make_recoupment(conn, status=status)
+            if status in sources:
+                moved = recoupment_action(
+                    conn, recoupment_id=item, action=action, actor="ann", at=AT,
+                    reason="r", reference="CHK1",
+                )  # fmt: skip
+                assert moved == target
+                events = conn.execute(
+                    select(AuditEvent.action, AuditEvent.from_status,
+                           AuditEvent.to_status)
+                ).all()  # fmt: skip
+                assert [tuple(e) for e in events] == [
+                    (action, str(status), str(target))
+                ]
+                return
+            allowed = " or ".join(sorted(sources))
+            with pytest.raises(TransitionRefused) as refused:
+                recoupment_action(
+                    conn, recoupment_id=item, action=action, actor="ann", at=AT,
+                    reason="r", reference="CHK1",
+                )  # fmt: skip
+            assert str(refused.value) == (
+                f"recoupment {item} is {status}; {action} needs it to be {allowed}"
+            )
+            assert _status(conn, Recoupment, item) == status
+            assert conn.execute(select(AuditEvent.id)).first() is None
+
+    def test_cli_refuses_accept_unless_disputed(
+        self, fresh_engine: Engine, fresh_url: str
+    ) -> None:
+        """`recoupments accept` on an offset recoupment: exit 1, one sentence on
+        stderr, status unchanged; after a dispute it is accepted."""
+        with fresh_engine.begin() as conn:
+            item = make_recoupment(conn, status=RecoupmentStatus.OFFSET)
+
+        def cli(*args: str) -> tuple[int, str, str]:
+            result = CliRunner().invoke(
+                main,
+                ["--database-url", fresh_url, "recoupments", *args, "--by", "ann"],
+                catch_exceptions=False,
+            )
+            return result.exit_code, result.stdout, result.stderr
+
+        code, out, err = cli("accept", str(item))
+        assert (code, out) == (1, "")
+        assert err == (
+            f"Error: recoupment {item} is offset; accept needs it to be disputed.\n"
+        )
+        with fresh_engine.connect() as conn:
+            assert _status(conn, Recoupment, item) == RecoupmentStatus.OFFSET
+            assert conn.execute(select(AuditEvent.id)).first() is None
+        assert cli("dispute", str(item), "--reason", "no overpayment")[0] == 0
+        code, out, _ = cli("accept", str(item))
+        assert (code, out) == (0, f"Recoupment {item} is now accepted.\n")
 
 
 class TestExceptionDecisions:

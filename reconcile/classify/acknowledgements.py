@@ -12,6 +12,9 @@ deterministic, pairs oldest first:
 Ties go to refunds before recoupments, then the lower id. A pair that an earlier run
 used (recorded on the item it closed: ``acknowledged_payment_id`` and
 ``details.acknowledged_reference``) is never used again.
+
+:func:`close_acknowledged` applies the matches to one queue: an issued refund becomes
+``acknowledged``, a repaid recoupment ``closed``, each with its audit event.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from reconcile.categories import (
     AuditEntity,
@@ -38,11 +41,35 @@ from reconcile.classify.recoupment_plan import (
 from reconcile.clock import local_date
 from reconcile.context import RunContext
 from reconcile.db.tables import Recoupment, Refund
-from reconcile.queues import last_event_at
+from reconcile.queues import last_event_at, transition_many
 
 REFUND = "refund"
 RECOUPMENT = "recoupment"
 _CHUNK = 1_000
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """How an acknowledgement closes an item of one queue."""
+
+    table: Any
+    audit: AuditEntity
+    reason: str  # formatted with the 835's date
+    #: Refunds keep the acknowledging 835 in a column; recoupments in ``details``.
+    payment_column: bool
+
+
+_QUEUES = {
+    REFUND: _Queue(
+        Refund, AuditEntity.REFUND,
+        "acknowledged by the 835 of {paid_on} (PLB 72/WO)", payment_column=True,
+    ),
+    RECOUPMENT: _Queue(
+        Recoupment, AuditEntity.RECOUPMENT,
+        "835 of {paid_on} acknowledged the repayment (PLB WO/72)",
+        payment_column=False,
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,6 +146,49 @@ def acknowledgement_matches(
         used = _used(conn, acks) if acks else set()
         plan.matches = match(acks, awaiting, used)
     return plan.matches
+
+
+def close_acknowledged(
+    conn: Connection, ctx: RunContext, plan: Plan, *, entity: str
+) -> int:
+    """Close the items of one queue (``REFUND`` or ``RECOUPMENT``) that this run's
+    ``WO``/``72`` pairs acknowledge; return how many moved.
+
+    Each records the pair it used (the 835 and the reference), so that no later run
+    uses it again. The matches are few (one per pair in the run's 835s).
+    """
+    queue = _QUEUES[entity]
+    table = queue.table
+    done = 0
+    for found in acknowledgement_matches(conn, ctx, plan):
+        if found.entity != entity:
+            continue
+        ack = found.ack
+        payment: dict[str, Any] = {"acknowledged_payment_id": ack.payment_id}
+        event: dict[str, Any] = {"reference": ack.reference, "matched_by": found.by}
+        if not queue.payment_column:
+            event = {"payment_id": ack.payment_id, **event}
+        moved = transition_many(
+            conn, entity=queue.audit, item_ids=[found.item_id], action="acknowledge",
+            at=ctx.at, run_id=ctx.run_id,
+            reason=queue.reason.format(paid_on=ack.paid_on),
+            values=payment if queue.payment_column else None, details=event,
+        )  # fmt: skip
+        if not moved:
+            continue
+        details = conn.execute(
+            select(table.details).where(table.id == found.item_id)
+        ).scalar()
+        recorded: dict[str, Any] = {"acknowledged_reference": ack.reference}
+        if not queue.payment_column:
+            recorded = {**payment, **recorded}
+        conn.execute(
+            update(table)
+            .where(table.id == found.item_id)
+            .values(details={**(details or {}), **recorded})
+        )
+        done += 1
+    return done
 
 
 def _awaiting(

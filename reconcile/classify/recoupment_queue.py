@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from reconcile.categories import AuditEntity, RecoupmentReason, RecoupmentStatus
-from reconcile.classify.acknowledgements import RECOUPMENT, acknowledgement_matches
+from reconcile.classify.acknowledgements import RECOUPMENT, close_acknowledged
 from reconcile.classify.entities import create_all, mark_seen
 from reconcile.classify.recouped import settles_now
 from reconcile.classify.recoupment_plan import Plan, Take
@@ -166,7 +166,7 @@ def sync_recoupments(conn: Connection, ctx: RunContext, plan: Plan) -> QueueCoun
     ]  # fmt: skip
     append_events(conn, events)
     closed = _settle_vanished(conn, ctx, plan)
-    closed += _acknowledge_repaid(conn, ctx, plan)
+    closed += close_acknowledged(conn, ctx, plan, entity=RECOUPMENT)
     return QueueCounts(created=len(new_ids), updated=updated, closed=closed)
 
 
@@ -290,36 +290,3 @@ def _settle_vanished(conn: Connection, ctx: RunContext, plan: Plan) -> int:
             reason="no longer taken: re-paid by a correction or withdrawn by the payer",
         )
     )  # fmt: skip
-
-
-def _acknowledge_repaid(conn: Connection, ctx: RunContext, plan: Plan) -> int:
-    """A ``WO``/``72`` pair acknowledges the check of a repaid recoupment."""
-    r = Recoupment
-    closed = 0
-    for found in acknowledgement_matches(conn, ctx, plan):
-        if found.entity != RECOUPMENT:
-            continue
-        ack = found.ack
-        moved = transition_many(
-            conn, entity=AuditEntity.RECOUPMENT, item_ids=[found.item_id],
-            action="acknowledge", at=ctx.at, run_id=ctx.run_id,
-            reason=f"835 of {ack.paid_on} acknowledged the repayment (PLB WO/72)",
-            details={"payment_id": ack.payment_id, "reference": ack.reference,
-                     "matched_by": found.by},
-        )  # fmt: skip
-        if not moved:
-            continue
-        details = conn.execute(select(r.details).where(r.id == found.item_id)).scalar()
-        conn.execute(
-            update(r)
-            .where(r.id == found.item_id)
-            .values(
-                details={
-                    **(details or {}),
-                    "acknowledged_payment_id": ack.payment_id,
-                    "acknowledged_reference": ack.reference,
-                }
-            )
-        )
-        closed += 1
-    return closed

@@ -37,7 +37,7 @@ from reconcile.categories import (
     RefundReason,
     RefundStatus,
 )
-from reconcile.classify.acknowledgements import REFUND, acknowledgement_matches
+from reconcile.classify.acknowledgements import REFUND, close_acknowledged
 from reconcile.classify.entities import create_all, mark_seen
 from reconcile.classify.recouped import (
     Owed,
@@ -212,7 +212,7 @@ def sync_refunds(
     append_events(conn, work.events)
     closed = _cancel_vanished(conn, ctx, set(wanted))
     closed += _cancel_recouped(conn, ctx, work.cancel)
-    closed += _acknowledge(conn, ctx, plan)
+    closed += close_acknowledged(conn, ctx, plan, entity=REFUND)
     return QueueCounts(created=len(new_ids), updated=work.updated, closed=closed)
 
 
@@ -400,32 +400,3 @@ def _cancel_recouped(conn: Connection, ctx: RunContext, fingerprints: set[str]) 
             values={"cancel_reason": RECOUPED},
         )
     )  # fmt: skip
-
-
-def _acknowledge(conn: Connection, ctx: RunContext, plan: Plan) -> int:
-    """An 835's ``72``/``WO`` pair for an issued refund (matched once per run)."""
-    f = Refund
-    done = 0
-    for found in acknowledgement_matches(conn, ctx, plan):
-        if found.entity != REFUND:
-            continue
-        ack = found.ack
-        moved = transition_many(
-            conn, entity=AuditEntity.REFUND, item_ids=[found.item_id],
-            action="acknowledge", at=ctx.at, run_id=ctx.run_id,
-            reason=f"acknowledged by the 835 of {ack.paid_on} (PLB 72/WO)",
-            values={"acknowledged_payment_id": ack.payment_id},
-            details={"reference": ack.reference, "matched_by": found.by},
-        )  # fmt: skip
-        if not moved:
-            continue
-        details = conn.execute(select(f.details).where(f.id == found.item_id)).scalar()
-        conn.execute(
-            update(f)
-            .where(f.id == found.item_id)
-            .values(
-                details={**(details or {}), "acknowledged_reference": ack.reference}
-            )
-        )
-        done += 1
-    return done

@@ -252,48 +252,42 @@ class _Planner:
 
     def from_known(self, k: Known, n: NettedReference, *, cited: bool) -> Take:
         """The take of a known recoupment that this 835 offsets."""
-        claim_id = k.claim_id or self.citation(n.reference).claim_id
-        original_id, original_on = k.original_claim_payment_id, k.original_paid_on
-        if original_id is None:
-            original_id, original_on = self.original(claim_id, n.paid_on)
-        self.offset_here.add(k.fingerprint)
         notice = k.reason == RecoupmentReason.NOTICE
         # A notice the 835 cites takes what the 835 took; linked only by its claim,
         # it keeps the letter's amount (the 835 may belong to another demand).
         amount = n.taken_cents if notice and cited else k.amount_cents
         how = "cites it" if cited else "names its claim"
-        return Take(
+        known = Take(
             fingerprint=k.fingerprint,
             reason=RecoupmentReason(k.reason),
             payer_id=k.payer_id,
-            claim_id=claim_id,
+            claim_id=k.claim_id or self.citation(n.reference).claim_id,
             amount_cents=amount,
-            status=RecoupmentStatus.OFFSET,
+            status=RecoupmentStatus(k.status),
             identified_on=k.identified_on,
             reference=k.reference,
-            original_claim_payment_id=original_id,
-            original_paid_on=original_on,
+            original_claim_payment_id=k.original_claim_payment_id,
+            original_paid_on=k.original_paid_on,
             pending_payment_id=k.pending_payment_id,
-            offset_payment_id=n.payment_id,
-            offset_trace=n.trace,
-            offset_on=n.paid_on,
             detail=(
                 f"taken by the 835 of {n.paid_on} (PLB WO + "
                 f"{format_dollars(n.taken_cents)}), whose reference {how}"
             ),
         )
+        return self.taken_by(known, n)
 
     def offset(self, fingerprint: str, n: NettedReference) -> None:
         """Mark a take of this plan as taken by ``n``'s 835."""
-        take = self.plan.takes[fingerprint]
-        original_id, original_on = (
-            take.original_claim_payment_id,
-            take.original_paid_on,
-        )
+        self.plan.takes[fingerprint] = self.taken_by(self.plan.takes[fingerprint], n)
+
+    def taken_by(self, take: Take, n: NettedReference) -> Take:
+        """``take`` as offset by ``n``'s 835, with the original claim payment it
+        recovers (if not known yet, the claim's latest payment before the offset)."""
+        original_id, original_on = take.original_claim_payment_id, take.original_paid_on
         if original_id is None:
             original_id, original_on = self.original(take.claim_id, n.paid_on)
-        self.offset_here.add(fingerprint)
-        self.plan.takes[fingerprint] = replace(
+        self.offset_here.add(take.fingerprint)
+        return replace(
             take,
             status=RecoupmentStatus.OFFSET,
             original_claim_payment_id=original_id,

@@ -19,6 +19,7 @@ acknowledges are read. Every change writes an audit event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +64,28 @@ class QueueCounts:
     closed: int
 
 
-def _chunks(values: Any) -> list[list[Any]]:
+def chunks(values: Iterable[Any], size: int = _CHUNK) -> list[list[Any]]:
+    """``values`` without repeats, sorted, in lists of at most ``size`` (one ``IN``
+    list each, so that no statement grows with the run)."""
     ordered = sorted(set(values))
-    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def lookup(
+    conn: Connection, key: Any, value: Any, keys: Iterable[Any]
+) -> dict[Any, Any]:
+    """``{key: value}`` for the rows whose ``key`` column is one of ``keys`` (keys
+    found nowhere are left out), reading a chunk of keys at a time."""
+    found: dict[Any, Any] = {}
+    for chunk in chunks(keys):
+        found.update(conn.execute(select(key, value).where(key.in_(chunk))).all())
+    return found
+
+
+def find_exception_ids(conn: Connection, fingerprints: Iterable[str]) -> dict[str, int]:
+    """The ids of the exceptions with these fingerprints."""
+    e = ReconException
+    return lookup(conn, e.fingerprint, e.id, fingerprints)
 
 
 def sync_recoupments(conn: Connection, ctx: RunContext, plan: Plan) -> QueueCounts:
@@ -73,13 +93,13 @@ def sync_recoupments(conn: Connection, ctx: RunContext, plan: Plan) -> QueueCoun
     r = Recoupment
     table: Any = r.__table__
     existing: dict[str, Any] = {}
-    for chunk in _chunks(plan.takes):
+    for chunk in chunks(plan.takes):
         existing.update(
             (row.fingerprint, row)
             for row in conn.execute(select(table).where(table.c.fingerprint.in_(chunk)))
         )
     rules = {row.payer_id: row for row in conn.execute(select(ctx.payer_rule))}
-    exception_ids = _exception_ids(conn, list(plan.takes))
+    exception_ids = find_exception_ids(conn, plan.takes)
     events: list[Event] = []
     updated = 0
     new_rows: list[dict[str, Any]] = []
@@ -236,19 +256,6 @@ def _derived(
     return derived, deadline.offset_from
 
 
-def _exception_ids(conn: Connection, fingerprints: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(fingerprints):
-        found.update(
-            conn.execute(
-                select(ReconException.fingerprint, ReconException.id).where(
-                    ReconException.fingerprint.in_(chunk)
-                )
-            ).all()
-        )
-    return found
-
-
 def _settle_vanished(conn: Connection, ctx: RunContext, plan: Plan) -> int:
     """Close recoupments the run created whose money came back: what created them is
     inside the plan, and the plan no longer takes them."""
@@ -261,7 +268,7 @@ def _settle_vanished(conn: Connection, ctx: RunContext, plan: Plan) -> int:
         r.status.in_([RecoupmentStatus.PENDING, RecoupmentStatus.OFFSET]),
     )  # fmt: skip
     rows: dict[int, Any] = {}
-    for chunk in _chunks(plan.claims):
+    for chunk in chunks(plan.claims):
         rows.update(
             (row.id, row)
             for row in conn.execute(
@@ -270,7 +277,7 @@ def _settle_vanished(conn: Connection, ctx: RunContext, plan: Plan) -> int:
                 )
             )
         )
-    for chunk in _chunks(plan.payments):
+    for chunk in chunks(plan.payments):
         rows.update(
             (row.id, row)
             for row in conn.execute(

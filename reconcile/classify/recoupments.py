@@ -54,7 +54,12 @@ from reconcile.classify.recoupment_plan import (
     plan_recoupments,
     reversal_fingerprint,
 )
-from reconcile.classify.recoupment_queue import QueueCounts, sync_recoupments
+from reconcile.classify.recoupment_queue import (
+    QueueCounts,
+    chunks,
+    lookup,
+    sync_recoupments,
+)
 from reconcile.classify.reversals import Reversal
 from reconcile.codes import REVERSAL_STATUS
 from reconcile.context import RunContext
@@ -79,13 +84,7 @@ __all__ = [
     "sync_recoupments",
 ]
 
-_CHUNK = 2_000
 _PLB_REASONS = ["WO", "FB", "72", "B2"]
-
-
-def _chunks(values: Iterable[Any], size: int = _CHUNK) -> list[list[Any]]:
-    ordered = sorted(set(values))
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 def load_plan(conn: Connection, ctx: RunContext, reversals: Sequence[Reversal]) -> Plan:
@@ -135,7 +134,7 @@ def _plb_entries(
         )
 
     rows = read(p.paid_on >= since)
-    for chunk in _chunks(r.reversal.payment_id for r in reversals):
+    for chunk in chunks(r.reversal.payment_id for r in reversals):
         rows += read(p.paid_on < since, plb.payment_id.in_(chunk))
     rows.sort(key=lambda row: (row.paid_on, row.payment_id, row.seq))
     return [PlbEntry(*row[1:9]) for row in rows]
@@ -176,9 +175,9 @@ def _known(
     ]
     conditions += [
         or_(r.offset_payment_id.in_(chunk), r.pending_payment_id.in_(chunk))
-        for chunk in _chunks(payments)
+        for chunk in chunks(payments)
     ]
-    conditions += [r.fingerprint.in_(chunk) for chunk in _chunks(fingerprints)]
+    conditions += [r.fingerprint.in_(chunk) for chunk in chunks(fingerprints)]
     found: dict[str, Known] = {}
     for condition in conditions:
         for row in conn.execute(query.where(condition)):
@@ -202,14 +201,14 @@ def _citations(
     claim_ids = {c for part in parts.values() for c in part.claim_ids}
     controls = {c for part in parts.values() for c in part.control_numbers}
     known_claims: set[str] = set()
-    for chunk in _chunks(claim_ids):
+    for chunk in chunks(claim_ids):
         known_claims.update(
             conn.execute(
                 select(ExpectedClaim.claim_id).where(ExpectedClaim.claim_id.in_(chunk))
             ).scalars()
         )
     claim_of_control: dict[str, str] = {}
-    for chunk in _chunks(controls):
+    for chunk in chunks(controls):
         for control, claim_id in conn.execute(
             select(X12ClaimPayment.payer_control, X12ClaimPayment.claim_id)
             .where(X12ClaimPayment.payer_control.in_(chunk))
@@ -239,7 +238,7 @@ def _originals(conn: Connection, ctx: RunContext, claims: set[str]) -> Originals
         ExpectedClaim, ReconMatch, X12ClaimPayment, X12Payment, ctx.payment_payer,
     )  # fmt: skip
     found: Originals = {}
-    for chunk in _chunks(claims):
+    for chunk in chunks(claims):
         rows = conn.execute(
             select(c.claim_id, p.paid_on, cp.id)
             .join(m, (m.left_id == c.id) & (m.pairing == Pairing.CLAIM_REMIT))
@@ -382,7 +381,7 @@ def _reconfirm_unchanged(
         and not settles_now(row, plan, ctx)
     ]
     table: Any = ReconException.__table__
-    for chunk in _chunks(keep):
+    for chunk in chunks(keep):
         conn.execute(
             insert(candidates).from_select(
                 list(COLUMNS),
@@ -401,14 +400,6 @@ def _row(**values: Any) -> dict[str, Any]:
     return row
 
 
-def _claim_pks(conn: Connection, claim_ids: set[str | None]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(c for c in claim_ids if c):
-        found.update(
-            conn.execute(
-                select(ExpectedClaim.claim_id, ExpectedClaim.id).where(
-                    ExpectedClaim.claim_id.in_(chunk)
-                )
-            ).all()
-        )
-    return found
+def _claim_pks(conn: Connection, claim_ids: Iterable[str | None]) -> dict[str, int]:
+    c = ExpectedClaim
+    return lookup(conn, c.claim_id, c.id, (i for i in claim_ids if i))

@@ -48,7 +48,7 @@ from reconcile.classify.recouped import (
     share_out,
 )
 from reconcile.classify.recoupment_plan import Plan
-from reconcile.classify.recoupment_queue import QueueCounts
+from reconcile.classify.recoupment_queue import QueueCounts, chunks, find_exception_ids
 from reconcile.context import RunContext
 from reconcile.db.tables import ReconException, Refund
 from reconcile.money import format_dollars
@@ -130,13 +130,7 @@ def _desired(
     return sorted(desired.values(), key=lambda d: str(d["fingerprint"]))
 
 
-_CHUNK = 2_000
 RECOUPED = "recouped by payer"
-
-
-def _chunks(values: Any) -> list[list[Any]]:
-    ordered = sorted(set(values))
-    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
 
 
 @dataclass
@@ -162,12 +156,14 @@ def sync_refunds(
     desired = _desired(conn, ctx, candidates, state)
     wanted = {d["fingerprint"]: d for d in desired}
     existing: dict[str, Any] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         existing.update(
             (row.fingerprint, row)
             for row in conn.execute(select(table).where(table.c.fingerprint.in_(chunk)))
         )
-    exception_ids = _exception_ids(conn, {d["exception_fingerprint"] for d in desired})
+    exception_ids = find_exception_ids(
+        conn, {d["exception_fingerprint"] for d in desired}
+    )
     recouped = _coverage(conn, ctx, plan, wanted, existing)
     work = _Pass()
     new_rows: list[dict[str, Any]] = []
@@ -214,18 +210,6 @@ def sync_refunds(
     closed += _cancel_recouped(conn, ctx, work.cancel)
     closed += close_acknowledged(conn, ctx, plan, entity=REFUND)
     return QueueCounts(created=len(new_ids), updated=work.updated, closed=closed)
-
-
-def _exception_ids(conn: Connection, fingerprints: set[str]) -> dict[str, int]:
-    e = ReconException
-    found: dict[str, int] = {}
-    for chunk in _chunks(fingerprints):
-        found.update(
-            conn.execute(
-                select(e.fingerprint, e.id).where(e.fingerprint.in_(chunk))
-            ).all()
-        )
-    return found
 
 
 def _coverage(
@@ -391,7 +375,7 @@ def _cancel_recouped(conn: Connection, ctx: RunContext, fingerprints: set[str]) 
     """Never pay the same money back twice: the payer recouped all of it first."""
     f = Refund
     ids: list[int] = []
-    for chunk in _chunks(fingerprints):
+    for chunk in chunks(fingerprints):
         ids += conn.execute(select(f.id).where(f.fingerprint.in_(chunk))).scalars()
     return len(
         transition_many(

@@ -13,11 +13,13 @@ Precedence: a posting for the wrong amount is a mismatch, never also "not posted
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Exists,
     String,
     Table,
     case,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.orm import aliased
 
 from reconcile.categories import ExceptionKind, LedgerKind, Pairing
 from reconcile.classify.candidates import (
@@ -235,25 +238,39 @@ def add_posting_candidates(
     return added
 
 
+def remit_matched(
+    *,
+    pairing: Pairing,
+    remit_on_left: bool,
+    where: Callable[[Any, Any, Any], Iterable[ColumnElement[bool]]],
+) -> Exists:
+    """EXISTS a match of ``pairing`` whose 835 claim payment (on the match's left or
+    right side) and its 835 meet ``where(match, claim_payment, payment)``.
+
+    The three tables are fresh aliases, so the test nests inside a query over the
+    same tables and correlates only what ``where`` names from outside.
+    """
+    m, cp, p = aliased(ReconMatch), aliased(X12ClaimPayment), aliased(X12Payment)
+    remit_id = m.left_id if remit_on_left else m.right_id
+    return exists(
+        select(m.id)
+        .join(cp, cp.id == remit_id)
+        .join(p, p.id == cp.payment_id)
+        .where(m.pairing == pairing, *where(m, cp, p))
+    )
+
+
 def _has_payment(ctx: RunContext) -> ColumnElement[bool]:
     """The posting is matched to a payment visible as of the run."""
-    m, le, cp, p, pay = (
-        ReconMatch,
-        LedgerEntry,
-        X12ClaimPayment,
-        X12Payment,
-        PatientPayment,
-    )
-    remit = exists(
-        select(m.id)
-        .join(cp, cp.id == m.left_id)
-        .join(p, p.id == cp.payment_id)
-        .where(
-            m.pairing == Pairing.REMIT_POSTING,
-            m.right_table == "ledger_entry",
-            m.right_id == le.id,
-            p.paid_on <= ctx.as_of,
-        )
+    m, le, pay = ReconMatch, LedgerEntry, PatientPayment
+    remit = remit_matched(
+        pairing=Pairing.REMIT_POSTING,
+        remit_on_left=True,
+        where=lambda match, _remit, payment: (
+            match.right_table == "ledger_entry",
+            match.right_id == le.id,
+            payment.paid_on <= ctx.as_of,
+        ),
     )
     patient = exists(
         select(m.id)

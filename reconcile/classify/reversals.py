@@ -41,10 +41,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
 
 from reconcile.categories import ExceptionKind, Pairing
 from reconcile.classify.candidates import add, columns, fingerprint, kind_literal
+from reconcile.classify.postings import remit_matched
 from reconcile.codes import ELIGIBILITY_COB_CARCS, REVERSAL_STATUS
 from reconcile.context import RunContext
 from reconcile.db.base import CentsType, IdType
@@ -186,17 +186,14 @@ def load_reversals(conn: Connection, ctx: RunContext, state: Table) -> list[Reve
         + [w.correction_wait_days for w in settings.payers if w.correction_wait_days]
     )
     since = ctx.window.first - dt.timedelta(days=longest_wait)
-    m2, cp2, p2 = aliased(ReconMatch), aliased(X12ClaimPayment), aliased(X12Payment)
-    recent_reversal = exists(
-        select(m2.id)
-        .join(cp2, cp2.id == m2.right_id)
-        .join(p2, p2.id == cp2.payment_id)
-        .where(
-            m2.pairing == Pairing.CLAIM_REMIT,
-            m2.left_id == state.c.claim_pk,
-            cp2.status_code == REVERSAL_STATUS,
-            p2.paid_on >= since,
-        )
+    recent_reversal = remit_matched(
+        pairing=Pairing.CLAIM_REMIT,
+        remit_on_left=False,
+        where=lambda match, remit, payment: (
+            match.left_id == state.c.claim_pk,
+            remit.status_code == REVERSAL_STATUS,
+            payment.paid_on >= since,
+        ),
     )
     rows = conn.execute(
         select(

@@ -408,6 +408,19 @@ def _lookback(engine: Engine) -> list[tuple[str, str, str | None, dt.date | None
     return [(str(a), str(b), c, d) for a, b, c, d in rows]
 
 
+def _wo(
+    conn: Connection, payer: str, on: dt.date, *, trace: str, reference: str, cents: int
+) -> None:
+    """One 835 of ``payer`` carrying only a PLB WO."""
+    payment = make_payment(
+        conn, paid_on=on, trace_number=trace, payer_ref_2u=payer, payer_name=payer
+    )
+    make_plb(
+        conn, payment_id=payment, reason_code="WO", reference=reference,
+        amount_cents=cents,
+    )  # fmt: skip
+
+
 class TestStateRulesOnOffset:
     def test_texas_notice_is_checked_again_when_offset(
         self, fresh_engine: Engine
@@ -424,14 +437,14 @@ class TestStateRulesOnOffset:
             )  # fmt: skip
         assert _lookback(fresh_engine) == [("noticed", "ok", None, None)]
         with fresh_engine.begin() as conn:
-            payment = make_payment(
-                conn, paid_on=D(2024, 3, 20), trace_number="TXOFF",
-                payer_ref_2u="TXPLAN", payer_name="TXPLAN",
-            )  # fmt: skip
-            make_plb(
-                conn, payment_id=payment, reason_code="WO", reference="FCNTX",
-                amount_cents=4_000,
-            )  # fmt: skip
+            _wo(
+                conn,
+                "TXPLAN",
+                D(2024, 3, 20),
+                trace="TXOFF",
+                reference="FCNTX",
+                cents=4_000,
+            )
         run(fresh_engine, settings=settings)
         assert _lookback(fresh_engine) == [
             (
@@ -467,14 +480,14 @@ class TestStateRulesOnOffset:
         run(fresh_engine, settings=settings)
         assert _lookback(fresh_engine) == [("pending", "ok", None, None)]
         with fresh_engine.begin() as conn:
-            taking = make_payment(
-                conn, paid_on=D(2024, 5, 10), trace_number="SCTAKE",
-                payer_ref_2u="SCPLAN", payer_name="SCPLAN",
-            )  # fmt: skip
-            make_plb(
-                conn, payment_id=taking, reason_code="WO", reference="ICN-SC1",
-                amount_cents=10_000,
-            )  # fmt: skip
+            _wo(
+                conn,
+                "SCPLAN",
+                D(2024, 5, 10),
+                trace="SCTAKE",
+                reference="ICN-SC1",
+                cents=10_000,
+            )
         run(fresh_engine, settings=settings, window=MAY)
         assert _lookback(fresh_engine) == [
             (
@@ -523,14 +536,14 @@ class TestNoticeLabels:
         with fresh_engine.begin() as conn:
             make_claim(conn, claim_id="TX2", payer_id="TXPLAN")
             _remit_payer(conn, "TXPLAN", D(2024, 2, 5), "TX2", 10_000)
-            payment = make_payment(
-                conn, paid_on=D(2024, 3, 20), trace_number="TXWO",
-                payer_ref_2u="TXPLAN", payer_name="TXPLAN",
-            )  # fmt: skip
-            make_plb(
-                conn, payment_id=payment, reason_code="WO", reference="TX2",
-                amount_cents=1_500,
-            )  # fmt: skip
+            _wo(
+                conn,
+                "TXPLAN",
+                D(2024, 3, 20),
+                trace="TXWO",
+                reference="TX2",
+                cents=1_500,
+            )
         run(fresh_engine, settings=settings)
         assert _lookback(fresh_engine) == [
             (

@@ -54,16 +54,18 @@ DERIVED = (ReconMatch, ReconException, Refund, Recoupment, AuditEvent)
 
 
 def snapshot(
-    engine: Engine, *, keep_ids: bool = False
+    engine: Engine, *, keep_ids: bool = False, drop: frozenset[str] = frozenset()
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Every derived row's content, sorted, without bookkeeping columns."""
+    """Every derived row's content, sorted, without bookkeeping columns (nor the
+    columns in ``drop``)."""
     result: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for model in DERIVED:
             table = model.__table__
             columns = [
                 c for c in table.columns
-                if c.name not in BOOKKEEPING or (keep_ids and c.name == "id")
+                if c.name not in drop
+                and (c.name not in BOOKKEEPING or (keep_ids and c.name == "id"))
             ]  # fmt: skip
             rows = conn.execute(select(*columns)).all()
             result[table.name] = sorted(tuple(map(repr, row)) for row in rows)
@@ -451,7 +453,12 @@ class TestCrashSafety:
                     done = _reconcile(url, *args)
                     _, err = done.communicate(timeout=60)
                     assert done.returncode == 0, err
-            assert snapshot(crashed) == snapshot(reference)
+            # The killed import's rolled-back inserts still advanced PostgreSQL's
+            # sequences: source rows have other ids, so references to them differ.
+            source_ids = frozenset({"subject_id", "left_id", "right_id"})
+            assert snapshot(crashed, drop=source_ids) == snapshot(
+                reference, drop=source_ids
+            )
             assert snapshot(crashed)["recon_exception"]  # the run found something
             for table in (X12Payment, X12ClaimPayment, SourceFile):
                 counts = []

@@ -653,12 +653,14 @@ def runs_list(app: App, *, limit: int, as_json: bool) -> None:
         click.echo("No runs yet.")
         return
     click.echo(
-        f"{'run':>5}  {'status':<10} {'trigger':<8} {'from':<10}  {'to':<10}  started"
+        f"{'run':>5}  {'status':<10} {'trigger':<8} {'from':<10}  {'to (as of)':<10}  "
+        f"{'started':<19}  workbook"
     )
     for row in rows:
         click.echo(
             f"{row['id']:>5}  {row['status']:<10} {row['trigger']:<8} "
-            f"{row['window']['from']}  {row['window']['to']}  {row['started_at'][:19]}"
+            f"{row['window']['from']}  {row['window']['to']:<10}  "
+            f"{row['started_at'][:19]}  {row['report'] or ''}".rstrip()
         )
 
 
@@ -679,10 +681,23 @@ def runs_show(app: App, *, run_id: int, as_json: bool) -> None:
     else:
         click.echo(
             f"Run {row['id']} {row['status']}: {row['window']['from']} to "
-            f"{row['window']['to']}"
+            f"{row['window']['to']} (as of {row['as_of']})"
         )
+    click.echo(
+        f"  Trigger: {row['trigger']}; started {row['started_at']}"
+        + (f", finished {row['finished_at']}" if row["finished_at"] else "")
+        + f" on {row['host']} (pid {row['pid']})"
+    )
+    click.echo(f"  Configuration hash: {row['config_hash']}")
+    if row["report"] and not (row["summary"] or {}).get("report"):
+        click.echo(f"  Workbook: {row['report']}")
     if row["error"]:
         click.echo(f"  Error: {row['error']}")
+    found = {k: v for k, v in ((row["counts"] or {}).get("found") or {}).items() if v}
+    if found:
+        click.echo("  Found per kind (this run):")
+        for kind, count in found.items():
+            click.echo(f"    {kind:<28} {count:>9}")
     rules = (row["counts"] or {}).get("rules", {})
     if rules:
         click.echo("  Matches per rule:")

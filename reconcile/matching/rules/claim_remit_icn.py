@@ -8,7 +8,8 @@ the same payer: REF*F8 = that payment's CLP07, or a reversal (CLP02 22) with the
 CLP07. Applied repeatedly, it follows chains of corrections.
 
 Fields: REF*F8 (``original_ref``), CLP07 (``payer_control``), CLP02, the 835's payer
-tie, payment date ≤ as-of.
+tie (both 835s tied to the same payer code), BPR16 of both payments ≤ as-of. Only
+claim payments no rule has grouped yet are considered.
 """
 
 from __future__ import annotations

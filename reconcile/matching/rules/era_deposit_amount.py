@@ -2,10 +2,13 @@
 
 Business rule: some banks do not pass the CCD+ addenda on (or a check was deposited
 without its number). A deposit with no trace number matches an unmatched 835 payment
-of exactly the same amount (BPR02), deposited inside the payment's deposit window, when
-the deposit's payer name fits the 835's payer (profile ``deposit_names`` or the N1*PR
-name). Only a unique pair matches; two candidates on either side stay unmatched and
-are reported.
+of exactly the same amount (BPR02, to the cent: deposits have no tolerance), deposited
+inside the payment's deposit window (the trace rule's: N business days after BPR16,
+2 calendar days before it, or any day after a check's issue date), when the deposit
+carries a payer name that fits the 835's payer (profile ``deposit_names`` or the
+N1*PR name); a deposit without a payer name never matches here. Only a unique pair
+matches; two candidates on either side stay unmatched and are reported. Both rows
+must be dated on or before the run's as-of date.
 
 Fields: BPR02, BPR16, BPR04, N1*PR; deposit amount, date, payer name.
 """

@@ -4,10 +4,14 @@ Business rule (CAQH CORE 370 reassociation): the EFT's CCD+ addenda carry the 83
 TRN segment, so TRN02 (EFT trace or check number) identifies the deposit; TRN03 (the
 payer's id) must agree when the bank passed it on, and otherwise the deposit's payer
 name must fit the payer's profile. An EFT settles within N Federal Reserve business
-days of BPR16 (``[matching] deposit_business_days``); a check (BPR04 CHK) is deposited
-on or after its issue date. Identity first: a deposit for a different amount still
-matches, and the difference is reported as ``deposit_amount_mismatch``, not as two
-orphans. Notification-only 835s (BPR01 H, BPR04 NON) and $0 payments never match.
+days of BPR16 (``[matching] deposit_business_days``; weekends and Fed holidays do not
+count), and may show on the statement up to 2 calendar days before it (early
+settlement); a check (BPR04 CHK) is deposited on or after its issue date. Only a
+pair unique on both sides matches (two 835s reusing a trace stay unmatched). Both
+rows must be dated on or before the run's as-of date. Identity first: a deposit for a
+different amount still matches, and the difference is reported as
+``deposit_amount_mismatch``, not as two orphans. Notification-only 835s (BPR01 H,
+BPR04 NON) and $0 payments never match.
 
 Fields: TRN02, TRN03, BPR01, BPR04, BPR02, BPR16 (``paid_on``); deposit trace,
 originator, payer name, date.

@@ -2,10 +2,11 @@
 
 Business rule: a ``patient_payment`` posting with no reference, on the same account
 (and the same claim when both name one), for exactly the amount, posted on or after the
-day the money was received, is that payment, when the pair is unique on both sides.
+day the money was received (and on or before the run's as-of date), is that payment,
+when the pair is unique on both sides.
 
-Fields: patient payment account, claim_id, amount, received_on; posting
-patient_account, claim_id, amount, posted_on.
+Fields: patient payment account, claim_id, amount, received_on; posting kind
+``patient_payment``, patient_account, claim_id, amount, empty reference, posted_on.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 Business rule: a posting of kind ``patient_payment`` on the same patient account,
 whose reference is the payment's reference (receipt, check or card authorisation) or
-its payment id, for exactly the amount received.
+its payment id, for exactly the amount received. Both dated on or before the run's
+as-of date; a pair not unique on both sides stays unmatched and is reported.
 
-Fields: patient payment account, reference, payment_id, amount; posting
-patient_account, reference, amount, kind.
+Fields: patient payment account, reference, payment_id, amount, received_on; posting
+patient_account, reference, amount, kind, posted_on.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ remaining ``patient_payment`` posting of the same account carrying its reference
 payment id) are the same money posted for a wrong amount: they match, and the
 difference is reported as ``posting_mismatch``.
 
-Fields: patient payment account, reference, payment_id; posting patient_account,
-reference.
+Fields: patient payment account, reference, payment_id, received_on ≤ as-of;
+posting kind ``patient_payment``, patient_account, reference, posted_on ≤ as-of.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ TRN02), with no reference or the offsetting 835's TRN02 or the recoupment's
 reference, is the posting of that recoupment. Matched after the run has
 updated the queue.
 
-Fields: recoupment status, amount, payer_id, claim_id, offset_trace, reference;
-posting kind, amount, payer_id, claim_id, reference.
+Fields: recoupment status (offset, accepted, repaid or closed: money taken), amount,
+payer_id, claim_id, offset_trace, reference; posting kind, amount, payer_id,
+claim_id, reference, posted_on ≤ as-of.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ account), carrying the refund's check or EFT reference (or no reference), is the
 posting of an issued refund. Matched after the run has updated the queue, so a refund
 issued today is matched by today's run.
 
-Fields: refund status, amount, claim_id, patient_account, reference; posting kind,
-amount, claim_id, patient_account, reference.
+Fields: refund status (issued, acknowledged or closed), amount, claim_id,
+patient_account, reference; posting kind, amount, claim_id, patient_account,
+reference, posted_on ≤ as-of.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ Business rule: a posting of kind ``insurance_payment`` for the same claim (CLP01
 same payer (the 835's payer tie = the posting's ``payer_id``), carrying the payment's
 EFT trace or check number (TRN02) as its reference, for exactly the amount paid
 (CLP04, signed: a reversal is posted negative). Claim payments of $0 (denials) need no
-posting. Each payment and each posting is used once.
+posting. Each payment and each posting is used once; a payment posted twice (two
+candidates) stays unmatched and is reported. The 835 (BPR16) and the posting must be
+dated on or before the run's as-of date.
 
-Fields: CLP01, CLP04, TRN02, the 835's payer tie; posting claim_id, payer_id,
-reference, amount, kind.
+Fields: CLP01, CLP04, TRN02, BPR16, the 835's payer tie; posting claim_id, payer_id,
+reference, amount, kind, posted_on.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ payment posted for a wrong amount: they match, and the difference is reported as
 ``posting_mismatch`` rather than as a payment not posted plus a posting without
 payment. More than one candidate on either side stays unmatched (ambiguous).
 
-Fields: CLP01, CLP04, TRN02, the 835's payer tie; posting claim_id, payer_id,
-reference, amount.
+Fields: CLP01, CLP04, TRN02, BPR16 ≤ as-of, the 835's payer tie; posting kind
+``insurance_payment``, claim_id, payer_id, reference, amount, posted_on ≤ as-of.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ number on a posting. Such a posting (empty reference) matches the claim payment 
 same claim (CLP01) and payer for exactly its amount (CLP04), when that pair is unique
 on both sides.
 
-Fields: CLP01, CLP04, the 835's payer tie; posting claim_id, payer_id, amount.
+Fields: CLP01, CLP04, BPR16 ≤ as-of, the 835's payer tie; posting kind
+``insurance_payment``, claim_id, payer_id, amount, empty reference, posted_on ≤ as-of.
 """
 
 from __future__ import annotations

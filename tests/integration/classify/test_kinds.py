@@ -195,7 +195,10 @@ class TestRemittanceKinds:
             make_claim(conn, claim_id="K1", submitted_on=D(2024, 3, 1))
             for amount in (500, 900):
                 payment = make_payment(
-                    conn, trace_number="CHK77", amount_cents=amount, paid_on=D(2024, 3, 4)
+                    conn,
+                    trace_number="CHK77",
+                    amount_cents=amount,
+                    paid_on=D(2024, 3, 4),
                 )
                 make_claim_payment(
                     conn, payment_id=payment, claim_id="NOPE", paid_cents=amount, seq=1

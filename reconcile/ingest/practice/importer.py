@@ -37,7 +37,7 @@ from reconcile.ingest.practice.staging import (
     repeated_keys,
     stage_table,
 )
-from reconcile.ingest.tabular.files import open_table
+from reconcile.ingest.tabular.files import open_table, sheet_identity
 from reconcile.ingest.tabular.problems import ProblemLog
 from reconcile.ingest.tabular.rows import bind_header, stage_rows
 from reconcile.settings import SourceSettings
@@ -62,6 +62,10 @@ class PracticeImporter:
     def tables(self) -> tuple[str, ...]:
         """The tables a load writes (analysed after the import)."""
         return self.source.tables
+
+    def identify(self, path: Path) -> str:
+        """The worksheet that is part of this file's identity ("" if none)."""
+        return sheet_identity(path=path, sheet=self.sheet)
 
     def load(self, conn: Connection, path: Path, source_file_id: int) -> LoadResult:
         """Write the file's new rows inside the open write transaction.

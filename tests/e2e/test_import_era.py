@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reconcile.cli import main
@@ -76,13 +77,39 @@ class TestImportEra:
 
     def test_text_output(self, fresh_url: str, tmp_path: Path) -> None:
         """Without --json, one line per file and the problems under it."""
-        code, out, _ = run(fresh_url, str(GOOD), str(_bad_file(tmp_path)))
+        bad = _bad_file(tmp_path)
+        code, out, _ = run(fresh_url, str(GOOD), str(bad))
         assert code == 1
         lines = out.splitlines()
         assert lines[0].startswith("loaded")
         assert "(payments 1, claims 2, service_lines 3, adjustments 5" in lines[0]
         assert lines[1].startswith("rejected")
-        assert lines[2].strip().startswith("segment 15 (CLP): CLP02 '5'")
+        assert lines[2].strip().startswith(f"{bad}: segment 15 (CLP): CLP02 '5'")
+
+    def test_each_file_is_reported_once(self, fresh_url: str, tmp_path: Path) -> None:
+        """The outcome lines are the output: the log does not repeat them."""
+        bad = _bad_file(tmp_path)
+        for _ in range(2):  # loaded, then already imported
+            code, out, err = run(fresh_url, str(GOOD), str(bad))
+            assert code == 1
+            assert out.count(GOOD.name) == 1
+            assert out.count(bad.name) == 2  # its line, and its one problem
+            assert GOOD.name not in err
+            assert bad.name not in err
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "mysql://nobody@db/reconcile",
+            "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1",
+        ],
+    )
+    def test_check_needs_no_database(self, url: str) -> None:
+        """--check works whatever the database URL, usable or reachable or not."""
+        code, out, err = run(url, str(GOOD), str(UNBALANCED), "--check", "--json")
+        assert code == 1, err
+        assert [o["status"] for o in json.loads(out)] == ["valid", "rejected"]
+        assert "database" not in err
 
     def test_check_writes_nothing(self, tmp_path: Path) -> None:
         """--check validates without creating or opening the database."""

@@ -23,7 +23,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Table
 
 from reconcile.db.engine import make_engine
-from reconcile.ingest.outcome import MAX_PROBLEMS, LoadResult, Problem
+from reconcile.ingest.outcome import (
+    MAX_PROBLEMS,
+    LoadResult,
+    Problem,
+    capped_warnings,
+)
 from reconcile.ingest.practice.bai2_deposits import read_bai2
 from reconcile.ingest.practice.bai2_records import looks_like_bai2
 from reconcile.ingest.practice.claims import write_claims
@@ -174,6 +179,7 @@ class PracticeImporter:
                     )
                 )
         log.raise_if_any()
+        warnings = capped_warnings(warnings)
         if count == 0:
             what = self.source.count_key.replace("_", " ")
             warnings.append(Problem(f"the file holds no {what}"))

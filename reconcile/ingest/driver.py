@@ -99,7 +99,8 @@ def expand_paths(
                 )
             continue
         what = (
-            f"holds no file to import ({len(files)} other files skipped)"
+            f"holds no file to import ({len(files)} other "
+            f"{'file' if len(files) == 1 else 'files'} skipped)"
             if files
             else "is empty: it holds no file to import"
         )

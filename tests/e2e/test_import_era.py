@@ -159,3 +159,44 @@ class TestImportEra:
         code, out, _ = run(fresh_url, str(folder), "--json")
         assert code == 0
         assert [o["status"] for o in json.loads(out)] == ["loaded"] * 3
+
+    def test_folder_takes_only_835s(self, fresh_url: str, tmp_path: Path) -> None:
+        """In a folder, 835s by name or content load; acknowledgements, notes and
+        other files are skipped."""
+        folder = tmp_path / "inbox"
+        folder.mkdir()
+        (folder / "a.835").write_bytes(GOOD.read_bytes())
+        (folder / "b.edi").write_bytes(SCENARIOS["interest_l6"].path.read_bytes())
+        (folder / "c.ERA").write_text("not an 835 at all\n")  # named as one: read
+        ack = GOOD.with_name(GOOD.name + ".997")
+        (folder / "a.835.997").write_bytes(ack.read_bytes())
+        (folder / "README.md").write_text("# inbox\n")
+        (folder / "totals.csv").write_text("ISA,totals\n")
+        code, out, err = run(fresh_url, str(folder), "--json")
+        assert code == 1, err
+        assert [(Path(o["file"]).name, o["status"]) for o in json.loads(out)] == [
+            ("a.835", "loaded"),
+            ("b.edi", "loaded"),
+            ("c.ERA", "rejected"),
+        ]
+
+    @pytest.mark.parametrize("check", [False, True])
+    def test_folder_without_835s_is_one_clear_error(
+        self, fresh_url: str, tmp_path: Path, check: bool
+    ) -> None:
+        """An empty folder, or one with no 835 in it, says so and exits 1."""
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        notes = tmp_path / "notes"
+        notes.mkdir()
+        (notes / "README.md").write_text("# nothing here\n")
+        args = [str(empty), str(notes)] + (["--check"] if check else [])
+        code, out, err = run(fresh_url, *args)
+        assert code == 1
+        assert out.splitlines() == [
+            f"rejected  {empty}",
+            f"  {empty}: the folder is empty: it holds no file to import",
+            f"rejected  {notes}",
+            f"  {notes}: the folder holds no file to import (1 other file skipped)",
+        ]
+        assert "Traceback" not in out + err

@@ -287,12 +287,12 @@ def report_outcomes(outcomes: list[FileOutcome], *, as_json: bool) -> None:
                 f"{label:<{width}}{outcome.file}" + (f"  ({extra})" if extra else "")
             )
             for problem in outcome.reason[:_SHOWN_PROBLEMS]:
-                click.echo(f"  {problem}")
+                click.echo(f"  {problem.located(outcome.file)}")
             hidden = len(outcome.reason) - _SHOWN_PROBLEMS
             if hidden > 0:
                 click.echo(f"  … and {hidden} more (--json lists them all)")
             for warning in outcome.warnings:
-                click.echo(f"  warning: {warning}")
+                click.echo(f"  {warning.located(outcome.file, label='warning')}")
     if any(o.status is ImportStatus.REJECTED for o in outcomes):
         sys.exit(1)
 
@@ -315,7 +315,7 @@ def _tabular_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--check",
             "check_only",
             is_flag=True,
-            help="Validate the files without loading anything.",
+            help="Validate the files without loading anything (no database needed).",
         ),
         click.option(
             "--json", "as_json", is_flag=True, help="Print the outcomes as JSON."
@@ -335,8 +335,9 @@ def _import_practice(
     check_only: bool,
     as_json: bool,
 ) -> None:
+    # --check writes nothing, so the database is neither opened nor created.
     outcomes = import_paths(
-        app.engine(),
+        None if check_only else app.engine(),
         kind=kind,
         paths=list(paths),
         settings=app.settings,
@@ -463,17 +464,19 @@ def import_era(
     allow_unbalanced: bool,
     as_json: bool,
 ) -> None:
-    """Load X12 835 remittance files (005010X221A1), or every file in folders.
+    """Load X12 835 remittance files (005010X221A1), or the 835s in folders.
 
+    In a folder, files named *.835 or *.era and files whose content is an 835 (ISA,
+    then GS*HP or ST*835) are read; acknowledgements (999/997), notes and other
+    files are skipped, and a folder without any 835 is an error (exit 1).
     Each file loads whole or not at all, in one transaction. A file already imported
     is reported and skipped; a payment (ST…SE) already loaded from another file is
     skipped and counted, and the rest of its file loads. A rejected file is listed
     with every problem (segment number, segment id, reason) and exits 1.
     """
     # --check writes nothing, so the database is neither opened nor created.
-    engine = make_engine(app.settings.database.url) if check_only else app.engine()
     outcomes = import_paths(
-        engine,
+        None if check_only else app.engine(),
         kind=SourceKind.ERA,
         paths=list(paths),
         settings=app.settings,
@@ -481,8 +484,6 @@ def import_era(
         check_only=check_only,
         allow_unbalanced=allow_unbalanced,
     )
-    if check_only:
-        engine.dispose()
     report_outcomes(outcomes, as_json=as_json)
 
 

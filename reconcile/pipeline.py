@@ -30,6 +30,7 @@ from reconcile.classify import classify
 from reconcile.clock import Clock
 from reconcile.context import prepare_context
 from reconcile.db.bulk import analyze
+from reconcile.db.engine import RUN_OPTIONS
 from reconcile.db.locks import RunLockHeld, run_lock
 from reconcile.db.tables import ReconException, ReconRun, Recoupment, Refund
 from reconcile.faults import checkpoint
@@ -184,7 +185,8 @@ def _queue_summary(
 
 
 def _transaction(engine: Engine) -> Connection:
-    options: dict[str, Any] = {"begin_immediate": True}
+    # A run's own SQLite page cache (imports keep the default: flat memory).
+    options: dict[str, Any] = {"begin_immediate": True, **RUN_OPTIONS}
     if engine.dialect.name == "postgresql":
         # One consistent snapshot for the whole run, even while files are imported.
         options["isolation_level"] = "REPEATABLE READ"

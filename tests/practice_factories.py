@@ -73,6 +73,7 @@ def run_import(
         check=importer.check,
         check_only=check_only,
         tables=importer.tables,
+        identify=importer.identify,
     )
 
 

@@ -6,6 +6,14 @@ and every transaction starts with an explicit ``BEGIN``, so a ``SELECT`` is insi
 too). A connection with the execution option ``begin_immediate=True`` starts with
 ``BEGIN IMMEDIATE`` instead, taking SQLite's write lock at once.
 
+SQLite's page cache stays at its default (about 2 MB per database) except on the
+connection of a run: the execution option ``large_cache=True`` (what
+``pipeline.run`` sets, :data:`RUN_OPTIONS`) raises it to :data:`SQLITE_CACHE_KIB`
+for main and temp, and the next transaction without it on the same pooled
+connection lowers it again. Imports stream a file through a temporary table and
+``INSERT … SELECT``, where a big cache only grows the process (every page it reads
+stays cached); a run joins million-row tables again and again, where it pays.
+
 PostgreSQL: psycopg 3 (``postgresql://`` URLs are read as ``postgresql+psycopg://``).
 """
 
@@ -55,8 +63,15 @@ def normalise_url(url: str) -> URL:
     )
 
 
-#: Page cache per SQLite database (main and temp), in KiB.
+#: Page cache per SQLite database (main and temp) of a run's connection, in KiB.
 SQLITE_CACHE_KIB = 131_072
+#: Execution options of the connection a run works on (see the module docstring).
+RUN_OPTIONS = {"large_cache": True}
+_CACHE_SCHEMAS = ("main", "temp")
+#: ``connection.info`` key: the cache size the connection has now.
+_CACHE_KEY = "reconcile_cache_size"
+#: ``connection.info`` key: the cache size SQLite gave the connection.
+_DEFAULT_CACHE_KEY = "reconcile_default_cache_size"
 
 
 def redact(url: str | URL) -> str:
@@ -69,7 +84,7 @@ def redact(url: str | URL) -> str:
 
 
 def _on_sqlite_connect(
-    dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry
+    dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry
 ) -> None:
     # Hand transaction control to SQLAlchemy (see the "begin" listener).
     dbapi_connection.isolation_level = None
@@ -78,15 +93,30 @@ def _on_sqlite_connect(
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
-    # SQLite's default page cache is 2 MB; a run joins tables of a million rows and
-    # builds temporary tables as large (the temp database has its own cache).
-    for schema in ("main", "temp"):
-        cursor.execute(f"PRAGMA {schema}.cache_size = -{SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA cache_size")
+    row = cursor.fetchone()
     cursor.close()
+    default = int(row[0]) if row else -2000
+    record.info[_DEFAULT_CACHE_KEY] = record.info[_CACHE_KEY] = default
+
+
+def _set_cache(conn: Any, *, large: bool) -> None:
+    """Give the connection a run's page cache, or SQLite's default again."""
+    info = conn.connection.info
+    wanted = -SQLITE_CACHE_KIB if large else info.get(_DEFAULT_CACHE_KEY, -2000)
+    if info.get(_CACHE_KEY) == wanted:
+        return
+    # A run joins tables of a million rows and builds temporary tables as large
+    # (the temp database has its own cache); lowering the size frees the pages.
+    for schema in _CACHE_SCHEMAS:
+        conn.exec_driver_sql(f"PRAGMA {schema}.cache_size = {wanted}")
+    info[_CACHE_KEY] = wanted
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    immediate = conn.get_execution_options().get("begin_immediate", False)
+    options = conn.get_execution_options()
+    _set_cache(conn, large=bool(options.get("large_cache", False)))
+    immediate = options.get("begin_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

@@ -14,11 +14,12 @@ from reconcile.ingest.outcome import FileOutcome
 from reconcile.ingest.practice import practice_importer
 from reconcile.ingest.x12.load import era_checker, era_loader
 from reconcile.ingest.x12.rows import TABLES
+from reconcile.ingest.x12.sniff import looks_like_835
 from reconcile.settings import Settings
 
 
 def import_paths(
-    engine: Engine,
+    engine: Engine | None,
     *,
     kind: SourceKind,
     paths: Sequence[Path],
@@ -30,7 +31,9 @@ def import_paths(
 ) -> list[FileOutcome]:
     """Import (or with ``check_only`` validate) files and folders of one kind.
 
-    ``allow_unbalanced`` applies to 835s, ``sheet`` to XLSX practice files.
+    ``allow_unbalanced`` applies to 835s, ``sheet`` to XLSX practice files. Folders
+    given for 835s yield only their 835 files (:mod:`~reconcile.ingest.x12.sniff`).
+    ``engine`` may be None with ``check_only``: checking needs no database.
     """
     if kind is SourceKind.ERA:
         return import_files(
@@ -42,6 +45,7 @@ def import_paths(
             check=era_checker(allow_unbalanced=allow_unbalanced),
             check_only=check_only,
             tables=TABLES,
+            accept=looks_like_835,
         )
     importer = practice_importer(kind=kind, settings=settings, sheet=sheet)
     return import_files(
@@ -53,4 +57,5 @@ def import_paths(
         check=importer.check,
         check_only=check_only,
         tables=importer.tables,
+        identify=importer.identify,
     )

@@ -7,9 +7,18 @@ A source plugs in two functions:
   open write transaction, or raises :class:`FileRejected` with every problem;
 - ``check(path) -> LoadResult`` validates without writing (``--check``).
 
+and optionally ``identify(path) -> sheet`` (the worksheet an XLSX import reads, part
+of the file's identity) and ``accept(path) -> bool`` (which files of a folder are of
+this source: an 835 inbox also holds acknowledgements and notes).
+
 A rejected file leaves nothing behind but its ``source_file`` row (status
 ``rejected``, with the reasons); the other files of the command still load. A file
-whose SHA-256 was already *loaded* is ``already_imported`` (exit 0).
+whose identity (kind, SHA-256, sheet) was already *loaded* is ``already_imported``
+(exit 0). ``--check`` needs no database: no engine is opened for it.
+
+The per-file outcome is the command's output; the log repeats it only at debug level
+(``-v``; a rejection without its problems, which may quote the file), so a terminal
+shows each file once.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -25,6 +35,7 @@ from reconcile.categories import SourceKind, SourceStatus
 from reconcile.clock import Clock
 from reconcile.db.bulk import analyze, write_transaction
 from reconcile.db.tables import SourceFile
+from reconcile.db.tables.files import SHEET_LENGTH
 from reconcile.faults import checkpoint
 from reconcile.ingest.outcome import (
     FileOutcome,
@@ -38,27 +49,66 @@ log = logging.getLogger(__name__)
 
 Loader = Callable[[Connection, Path, int], LoadResult]
 Checker = Callable[[Path], LoadResult]
+Identifier = Callable[[Path], str]
+Acceptor = Callable[[Path], bool]
 
 _CHUNK = 1 << 20
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
+def _no_sheet(_: Path) -> str:
+    return ""
+
+
+def _any_file(_: Path) -> bool:
+    return True
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+
+
+def expand_paths(
+    paths: Iterable[Path], *, accept: Acceptor = _any_file
+) -> list[Path | FileOutcome]:
     """Return the files named, with folders replaced by the files inside them.
 
-    Folders are walked recursively in name order; hidden files are skipped. A path
-    that does not exist is kept, so the caller reports it.
+    Folders are walked recursively in name order; hidden files and files ``accept``
+    turns down are skipped (a file named on its own is always taken). A path that
+    does not exist is kept, so the caller reports it; a folder with nothing to
+    import is a rejected outcome of its own.
     """
-    found: list[Path] = []
+    found: list[Path | FileOutcome] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+        files = _folder_files(path)
+        taken = [p for p in files if accept(p)]
+        if taken:
+            found.extend(taken)
+            if len(taken) < len(files):
+                log.debug(
+                    "%s: skipped %d files that are not of this kind",
+                    path.name,
+                    len(files) - len(taken),
+                )
+            continue
+        what = (
+            f"holds no file to import ({len(files)} other "
+            f"{'file' if len(files) == 1 else 'files'} skipped)"
+            if files
+            else "is empty: it holds no file to import"
+        )
+        found.append(
+            FileOutcome(
+                str(path), ImportStatus.REJECTED, reason=[Problem(f"the folder {what}")]
+            )
+        )
     return found
 
 
@@ -93,24 +143,35 @@ class _Rollback(Exception):
         self.rejected = rejected
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """What makes one import of a file: its kind, bytes and the sheet read."""
+
+    kind: SourceKind
+    path: Path
+    digest: str
+    size: int
+    sheet: str
+
+    def row(self) -> dict[str, object]:
+        """The ``source_file`` columns that describe the file."""
+        return {
+            "kind": self.kind,
+            "name": self.path.name,
+            "path": str(self.path),
+            "sha256": self.digest,
+            "sheet": self.sheet[:SHEET_LENGTH],
+            "size_bytes": self.size,
+        }
+
+
 def _record_rejected(
-    engine: Engine,
-    *,
-    kind: SourceKind,
-    path: Path,
-    digest: str,
-    size: int,
-    problems: list[Problem],
-    clock: Clock,
+    engine: Engine, *, identity: _Identity, problems: list[Problem], clock: Clock
 ) -> None:
     with write_transaction(engine) as conn:
         conn.execute(
             insert(SourceFile).values(
-                kind=kind,
-                name=path.name,
-                path=str(path),
-                sha256=digest,
-                size_bytes=size,
+                **identity.row(),
                 status=SourceStatus.REJECTED,
                 imported_at=clock.now(),
                 counts={},
@@ -123,7 +184,7 @@ def _record_rejected(
 
 
 def import_files(
-    engine: Engine,
+    engine: Engine | None,
     *,
     kind: SourceKind,
     paths: Sequence[Path],
@@ -132,87 +193,89 @@ def import_files(
     check: Checker,
     check_only: bool = False,
     tables: Sequence[str] = (),
+    identify: Identifier = _no_sheet,
+    accept: Acceptor = _any_file,
 ) -> list[FileOutcome]:
     """Import (or with ``check_only`` validate) each file; return their outcomes.
 
-    ``tables`` are analysed once after anything loaded, for the matching queries.
+    ``engine`` may be None with ``check_only``: checking writes and reads nothing in
+    the database. ``tables`` are analysed once after anything loaded, for the
+    matching queries.
+
+    Raises:
+        ValueError: no engine although files are to be loaded.
     """
+    if engine is None and not check_only:
+        raise ValueError("loading files needs a database engine")
     outcomes: list[FileOutcome] = []
     loaded_any = False
-    for path in expand_paths(paths):
-        shown = str(path)
+    for item in expand_paths(paths, accept=accept):
+        if isinstance(item, FileOutcome):
+            outcomes.append(item)
+            continue
+        path, shown = item, str(item)
         problem = _unreadable(path)
         if problem is not None:
             outcomes.append(FileOutcome(shown, ImportStatus.REJECTED, reason=[problem]))
             continue
-        if check_only:
-            try:
-                result = check(path)
-            except FileRejected as rejected:
-                outcomes.append(
-                    FileOutcome(shown, ImportStatus.REJECTED, reason=rejected.problems)
-                )
-                continue
-            outcomes.append(
-                FileOutcome(
-                    shown,
-                    ImportStatus.VALID,
-                    counts=result.counts,
-                    skipped=result.skipped,
-                    warnings=result.warnings,
-                )
-            )
+        if check_only or engine is None:
+            outcomes.append(_check_one(path, check=check))
             continue
         digest, size = file_digest(path)
+        identity = _Identity(
+            kind=kind, path=path, digest=digest, size=size, sheet=identify(path)
+        )
         try:
-            outcome = _load_one(
-                engine, kind=kind, path=path, digest=digest, size=size,
-                clock=clock, load=load,
-            )  # fmt: skip
+            outcome = _load_one(engine, identity=identity, clock=clock, load=load)
         except _Rollback as rollback:
             problems = rollback.rejected.problems
-            _record_rejected(
-                engine, kind=kind, path=path, digest=digest, size=size,
-                problems=problems, clock=clock,
-            )  # fmt: skip
-            log.warning("rejected %s: %s", path.name, problems[0])
+            _record_rejected(engine, identity=identity, problems=problems, clock=clock)
+            log.debug("rejected %s: %d problems", path.name, len(problems))
             outcome = FileOutcome(shown, ImportStatus.REJECTED, reason=problems)
         loaded_any |= outcome.status is ImportStatus.LOADED
         outcomes.append(outcome)
-    if loaded_any and tables:
+    if loaded_any and tables and engine is not None:
         with write_transaction(engine) as conn:
             analyze(conn, tables)
     return outcomes
 
 
+def _check_one(path: Path, *, check: Checker) -> FileOutcome:
+    shown = str(path)
+    try:
+        result = check(path)
+    except FileRejected as rejected:
+        return FileOutcome(shown, ImportStatus.REJECTED, reason=rejected.problems)
+    return FileOutcome(
+        shown,
+        ImportStatus.VALID,
+        counts=result.counts,
+        skipped=result.skipped,
+        warnings=result.warnings,
+    )
+
+
 def _load_one(
-    engine: Engine,
-    *,
-    kind: SourceKind,
-    path: Path,
-    digest: str,
-    size: int,
-    clock: Clock,
-    load: Loader,
+    engine: Engine, *, identity: _Identity, clock: Clock, load: Loader
 ) -> FileOutcome:
+    path = identity.path
     shown = str(path)
     with write_transaction(engine) as conn:
         known = conn.execute(
             select(SourceFile.id).where(
-                SourceFile.sha256 == digest, SourceFile.status == SourceStatus.LOADED
+                SourceFile.kind == identity.kind,
+                SourceFile.sha256 == identity.digest,
+                SourceFile.sheet == identity.sheet[:SHEET_LENGTH],
+                SourceFile.status == SourceStatus.LOADED,
             )
         ).first()
         if known is not None:
-            log.info("%s was already imported", path.name)
+            log.debug("%s was already imported", path.name)
             return FileOutcome(shown, ImportStatus.ALREADY_IMPORTED)
         file_id = conn.execute(
             insert(SourceFile)
             .values(
-                kind=kind,
-                name=path.name,
-                path=shown,
-                sha256=digest,
-                size_bytes=size,
+                **identity.row(),
                 status=SourceStatus.LOADED,
                 imported_at=clock.now(),
                 counts={},
@@ -237,7 +300,7 @@ def _load_one(
                 allowed_unbalanced=result.allowed_unbalanced,
             )
         )
-    log.info(
+    log.debug(
         "loaded %s: %s, %d skipped",
         path.name,
         ", ".join(f"{n} {t}" for t, n in result.counts.items()) or "nothing new",

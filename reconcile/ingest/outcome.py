@@ -50,6 +50,22 @@ class Problem:
             return f"line {self.line}" + (f": {self.column}" if self.column else "")
         return self.column or "file"
 
+    def located(self, file: str, *, label: str = "") -> str:
+        """The problem as one line naming the file, the way compilers do.
+
+        ``file:line: column: reason`` for tabular files (``file:line: reason`` for
+        a whole row), ``file: segment 12 (CLP): reason`` for an 835, and ``file:
+        reason`` for the file as a whole. ``label`` (``"warning"``) goes before the
+        reason.
+        """
+        reason = f"{label}: {self.reason}" if label else self.reason
+        if self.line is not None:
+            column = f" {self.column}:" if self.column else ""
+            return f"{file}:{self.line}:{column} {reason}"
+        if self.segment is not None or self.column:
+            return f"{file}: {self.place}: {reason}"
+        return f"{file}: {reason}"
+
     def to_json(self) -> dict[str, Any]:
         """The problem as a JSON object (place fields that apply, and the reason)."""
         data: dict[str, Any] = {"place": self.place}
@@ -105,3 +121,22 @@ class FileOutcome:
             "skipped": self.skipped,
             "warnings": [p.to_json() for p in self.warnings],
         }
+
+
+def stopped(limit: int = MAX_PROBLEMS) -> Problem:
+    """The note after a full list of problems: reading stopped there."""
+    return Problem(
+        f"stopped after {limit} problems; fix these and import the file again to "
+        "see the rest"
+    )
+
+
+def capped_warnings(warnings: list[Problem]) -> list[Problem]:
+    """The first :data:`MAX_PROBLEMS` warnings, and a count of the others."""
+    if len(warnings) <= MAX_PROBLEMS:
+        return warnings
+    more = len(warnings) - MAX_PROBLEMS
+    return [
+        *warnings[:MAX_PROBLEMS],
+        Problem(f"{more} more warnings like these (only {MAX_PROBLEMS} are listed)"),
+    ]

@@ -83,14 +83,14 @@ class TestImportClaims:
     def test_text_output_lists_problems_under_the_file(
         self, fresh_url: str, tmp_path: Path
     ) -> None:
-        """Without --json each problem is a 'line N: column: reason' line."""
+        """Without --json each problem is a 'file:line: column: reason' line."""
         path = write_lines(
             tmp_path / "c.csv", CLAIMS_HEADER, [claim_line(expected="-1")]
         )
         code, out, _ = run("--database-url", fresh_url, "import", "claims", str(path))
         assert code == 1
         assert f"rejected  {path}" in out
-        assert "  line 2: expected_amount: must not be negative" in out
+        assert f"  {path}:2: expected_amount: must not be negative\n" in out
 
     def test_missing_file_and_check(self, fresh_url: str, tmp_path: Path) -> None:
         """A missing path is rejected; --check validates without loading."""
@@ -106,6 +106,47 @@ class TestImportClaims:
             "--database-url", fresh_url, "import", "claims", str(good), "--json"
         )
         assert json.loads(out)[0]["status"] == "loaded"  # --check loaded nothing
+
+    @pytest.mark.parametrize(
+        "command", ["claims", "deposits", "patient-payments", "ledger"]
+    )
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "mysql://nobody@db/reconcile",
+            "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1",
+            "sqlite:///{tmp}/never.db",
+        ],
+    )
+    def test_check_needs_no_database(
+        self, command: str, url: str, tmp_path: Path
+    ) -> None:
+        """--check validates whatever the database URL, and creates no database."""
+        path = write_lines(tmp_path / "c.csv", CLAIMS_HEADER, [claim_line()])
+        code, out, err = run(
+            "--database-url", url.format(tmp=tmp_path), "import", command,
+            "--check", "--json", str(path),
+        )  # fmt: skip
+        assert "database" not in err
+        [outcome] = json.loads(out)
+        if command == "claims":
+            assert (code, outcome["status"]) == (0, "valid")
+        else:  # a claims file is not one of the others: still checked, no database
+            assert (code, outcome["status"]) == (1, "rejected")
+        assert not (tmp_path / "never.db").exists()
+
+    def test_empty_folder_is_one_clear_error(
+        self, fresh_url: str, tmp_path: Path
+    ) -> None:
+        """A folder with nothing to import says so and exits 1."""
+        folder = tmp_path / "exports"
+        folder.mkdir()
+        code, out, err = run(
+            "--database-url", fresh_url, "import", "claims", str(folder)
+        )
+        assert code == 1
+        assert f"  {folder}: the folder is empty: it holds no file to import" in out
+        assert "Traceback" not in out + err
 
     def test_missing_sheet_exit_1(self, fresh_url: str, tmp_path: Path) -> None:
         """--sheet naming no sheet is a rejection listing the workbook's sheets."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reconcile.cli import main
@@ -76,13 +77,39 @@ class TestImportEra:
 
     def test_text_output(self, fresh_url: str, tmp_path: Path) -> None:
         """Without --json, one line per file and the problems under it."""
-        code, out, _ = run(fresh_url, str(GOOD), str(_bad_file(tmp_path)))
+        bad = _bad_file(tmp_path)
+        code, out, _ = run(fresh_url, str(GOOD), str(bad))
         assert code == 1
         lines = out.splitlines()
         assert lines[0].startswith("loaded")
         assert "(payments 1, claims 2, service_lines 3, adjustments 5" in lines[0]
         assert lines[1].startswith("rejected")
-        assert lines[2].strip().startswith("segment 15 (CLP): CLP02 '5'")
+        assert lines[2].strip().startswith(f"{bad}: segment 15 (CLP): CLP02 '5'")
+
+    def test_each_file_is_reported_once(self, fresh_url: str, tmp_path: Path) -> None:
+        """The outcome lines are the output: the log does not repeat them."""
+        bad = _bad_file(tmp_path)
+        for _ in range(2):  # loaded, then already imported
+            code, out, err = run(fresh_url, str(GOOD), str(bad))
+            assert code == 1
+            assert out.count(GOOD.name) == 1
+            assert out.count(bad.name) == 2  # its line, and its one problem
+            assert GOOD.name not in err
+            assert bad.name not in err
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "mysql://nobody@db/reconcile",
+            "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1",
+        ],
+    )
+    def test_check_needs_no_database(self, url: str) -> None:
+        """--check works whatever the database URL, usable or reachable or not."""
+        code, out, err = run(url, str(GOOD), str(UNBALANCED), "--check", "--json")
+        assert code == 1, err
+        assert [o["status"] for o in json.loads(out)] == ["valid", "rejected"]
+        assert "database" not in err
 
     def test_check_writes_nothing(self, tmp_path: Path) -> None:
         """--check validates without creating or opening the database."""
@@ -132,3 +159,44 @@ class TestImportEra:
         code, out, _ = run(fresh_url, str(folder), "--json")
         assert code == 0
         assert [o["status"] for o in json.loads(out)] == ["loaded"] * 3
+
+    def test_folder_takes_only_835s(self, fresh_url: str, tmp_path: Path) -> None:
+        """In a folder, 835s by name or content load; acknowledgements, notes and
+        other files are skipped."""
+        folder = tmp_path / "inbox"
+        folder.mkdir()
+        (folder / "a.835").write_bytes(GOOD.read_bytes())
+        (folder / "b.edi").write_bytes(SCENARIOS["interest_l6"].path.read_bytes())
+        (folder / "c.ERA").write_text("not an 835 at all\n")  # named as one: read
+        ack = GOOD.with_name(GOOD.name + ".997")
+        (folder / "a.835.997").write_bytes(ack.read_bytes())
+        (folder / "README.md").write_text("# inbox\n")
+        (folder / "totals.csv").write_text("ISA,totals\n")
+        code, out, err = run(fresh_url, str(folder), "--json")
+        assert code == 1, err
+        assert [(Path(o["file"]).name, o["status"]) for o in json.loads(out)] == [
+            ("a.835", "loaded"),
+            ("b.edi", "loaded"),
+            ("c.ERA", "rejected"),
+        ]
+
+    @pytest.mark.parametrize("check", [False, True])
+    def test_folder_without_835s_is_one_clear_error(
+        self, fresh_url: str, tmp_path: Path, check: bool
+    ) -> None:
+        """An empty folder, or one with no 835 in it, says so and exits 1."""
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        notes = tmp_path / "notes"
+        notes.mkdir()
+        (notes / "README.md").write_text("# nothing here\n")
+        args = [str(empty), str(notes)] + (["--check"] if check else [])
+        code, out, err = run(fresh_url, *args)
+        assert code == 1
+        assert out.splitlines() == [
+            f"rejected  {empty}",
+            f"  {empty}: the folder is empty: it holds no file to import",
+            f"rejected  {notes}",
+            f"  {notes}: the folder holds no file to import (1 other file skipped)",
+        ]
+        assert "Traceback" not in out + err

@@ -28,18 +28,39 @@ from tests.factories import make_run
 NOW = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 
 
-def _add_file(engine: Engine, sha: str = "a" * 64) -> None:
+def _add_file(
+    engine: Engine,
+    sha: str = "a" * 64,
+    *,
+    kind: SourceKind = SourceKind.CLAIMS,
+    sheet: str = "",
+) -> None:
     with Session(engine) as db, db.begin():
         db.add(
             SourceFile(
-                kind=SourceKind.CLAIMS,
+                kind=kind,
                 name="claims.csv",
                 path="/tmp/claims.csv",
                 sha256=sha,
+                sheet=sheet,
                 size_bytes=10,
                 status=SourceStatus.LOADED,
                 imported_at=NOW,
             )
+        )
+
+
+def _add_file_before_0003(engine: Engine, sha: str) -> None:
+    """A loaded file as revisions before 0003 wrote it (no ``sheet`` column)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO source_file (kind, name, path, sha256, size_bytes, "
+                "status, imported_at, counts, skipped, warnings, allowed_unbalanced) "
+                "VALUES ('claims', 'c.csv', '/tmp/c.csv', :sha, 1, 'loaded', "
+                ":at, '{}', 0, '[]', false)"
+            ),
+            {"sha": sha, "at": NOW},
         )
 
 
@@ -108,6 +129,52 @@ class TestRevisions:
         finally:
             engine.dispose()
 
+    def test_file_identity_gains_the_sheet(self, scratch) -> None:  # type: ignore[no-untyped-def]
+        """0003 keeps earlier files (sheet empty) and makes (kind, sha256, sheet)
+        the identity; downgrading restores the SHA-256 index."""
+        engine = make_engine(scratch.empty_url())
+        try:
+            upgrade(engine, "0002")
+            _add_file_before_0003(engine, "c" * 64)
+            upgrade(engine, "0003")
+            with engine.connect() as conn:
+                assert conn.execute(
+                    select(SourceFile.kind, SourceFile.sheet)
+                ).all() == [(SourceKind.CLAIMS, "")]
+            _add_file(engine, "c" * 64, kind=SourceKind.LEDGER)
+            _add_file(engine, "c" * 64, sheet="April")
+            with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+                _add_file(engine, "c" * 64, sheet="April")
+            with engine.begin() as conn:
+                conn.execute(
+                    text("DELETE FROM source_file WHERE kind = 'ledger' OR sheet <> ''")
+                )
+            downgrade(engine, "0002")
+            with engine.connect() as conn:
+                columns = {c["name"] for c in inspect(conn).get_columns("source_file")}
+                assert "sheet" not in columns
+            with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+                _add_file_before_0003(engine, "c" * 64)
+        finally:
+            engine.dispose()
+
+    def test_downgrade_refuses_files_only_0003_can_hold(self, scratch) -> None:  # type: ignore[no-untyped-def]
+        """Below 0003 one SHA-256 loads once: a downgrade says why it cannot go."""
+        engine = make_engine(scratch.empty_url())
+        try:
+            upgrade(engine)
+            _add_file(engine, "d" * 64)
+            _add_file(engine, "d" * 64, kind=SourceKind.LEDGER)
+            with pytest.raises(RuntimeError, match="more than one kind or sheet"):
+                downgrade(engine, "0002")
+            with engine.connect() as conn:
+                assert current_revision(conn) == head_revision()
+                assert not [
+                    n for n in inspect(conn).get_table_names() if "_alembic_tmp" in n
+                ]
+        finally:
+            engine.dispose()
+
     def test_upgrade_twice_is_a_no_op(self, fresh_engine: Engine) -> None:
         """A database at head stays where it is."""
         before, after = upgrade(fresh_engine)
@@ -143,10 +210,10 @@ class TestEnsureSchema:
 
 
 class TestConstraints:
-    def test_loaded_sha256_is_unique_but_rejects_may_repeat(
+    def test_loaded_identity_is_unique_but_rejects_may_repeat(
         self, fresh_engine: Engine
     ) -> None:
-        """Only one loaded file per hash; rejected attempts may repeat."""
+        """Only one loaded file per (kind, hash, sheet); rejected attempts repeat."""
         _add_file(fresh_engine)
         with Session(fresh_engine) as db, db.begin():
             for _ in range(2):

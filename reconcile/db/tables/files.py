@@ -11,13 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from reconcile.categories import SourceKind, SourceStatus
 from reconcile.db.base import Base, IdType, JsonType, UTCDateTime, text_enum
 
+#: Longest worksheet name kept (Excel allows 31 characters).
+SHEET_LENGTH = 255
+
 
 class SourceFile(Base):
     """A file given to ``reconcile import``: what it was, and whether it loaded.
 
-    A file is a duplicate when a file with the same SHA-256 was *loaded*; a rejected
-    file may be imported again (after it was fixed it has another hash anyway), so the
-    uniqueness of ``sha256`` is enforced only among loaded files.
+    A file is identified by what was read from it: its kind, its SHA-256 and, for an
+    XLSX workbook, the worksheet (``sheet``; empty for every other format). The same
+    bytes imported as another kind, or another sheet of the same workbook, are another
+    import. A file is a duplicate when one with the same identity was *loaded*; a
+    rejected file may be imported again (after it was fixed it has another hash
+    anyway), so the identity is unique only among loaded files (revision 0003).
     """
 
     __tablename__ = "source_file"
@@ -27,6 +33,10 @@ class SourceFile(Base):
     name: Mapped[str] = mapped_column(String(255))  # base name, as the user gave it
     path: Mapped[str] = mapped_column(String(1024))
     sha256: Mapped[str] = mapped_column(String(64))
+    #: The worksheet read from an XLSX workbook; empty for CSV, BAI2 and 835 files.
+    sheet: Mapped[str] = mapped_column(
+        String(SHEET_LENGTH), default="", server_default=""
+    )
     size_bytes: Mapped[int] = mapped_column(IdType)
     status: Mapped[SourceStatus] = mapped_column(text_enum(SourceStatus, "status"))
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -42,8 +52,10 @@ class SourceFile(Base):
 
     __table_args__ = (
         Index(
-            "uq_source_file_sha256_loaded",
+            "uq_source_file_identity_loaded",
+            "kind",
             "sha256",
+            "sheet",
             unique=True,
             sqlite_where=text("status = 'loaded'"),
             postgresql_where=text("status = 'loaded'"),

@@ -23,7 +23,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Table
 
 from reconcile.db.engine import make_engine
-from reconcile.ingest.outcome import MAX_PROBLEMS, LoadResult, Problem
+from reconcile.ingest.outcome import (
+    MAX_PROBLEMS,
+    LoadResult,
+    Problem,
+    capped_warnings,
+)
 from reconcile.ingest.practice.bai2_deposits import read_bai2
 from reconcile.ingest.practice.bai2_records import looks_like_bai2
 from reconcile.ingest.practice.claims import write_claims
@@ -37,7 +42,7 @@ from reconcile.ingest.practice.staging import (
     repeated_keys,
     stage_table,
 )
-from reconcile.ingest.tabular.files import open_table
+from reconcile.ingest.tabular.files import open_table, sheet_identity
 from reconcile.ingest.tabular.problems import ProblemLog
 from reconcile.ingest.tabular.rows import bind_header, stage_rows
 from reconcile.settings import SourceSettings
@@ -62,6 +67,10 @@ class PracticeImporter:
     def tables(self) -> tuple[str, ...]:
         """The tables a load writes (analysed after the import)."""
         return self.source.tables
+
+    def identify(self, path: Path) -> str:
+        """The worksheet that is part of this file's identity ("" if none)."""
+        return sheet_identity(path=path, sheet=self.sheet)
 
     def load(self, conn: Connection, path: Path, source_file_id: int) -> LoadResult:
         """Write the file's new rows inside the open write transaction.
@@ -170,6 +179,7 @@ class PracticeImporter:
                     )
                 )
         log.raise_if_any()
+        warnings = capped_warnings(warnings)
         if count == 0:
             what = self.source.count_key.replace("_", " ")
             warnings.append(Problem(f"the file holds no {what}"))

@@ -20,6 +20,24 @@ _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0"
 
 
+def sheet_identity(*, path: Path, sheet: str | None) -> str:
+    """The worksheet part of a file's identity: ``sheet`` for an XLSX workbook read
+    with ``--sheet``, else empty (CSV, BAI2, or a workbook's first sheet).
+
+    The name is kept as given, not looked up in the workbook (that would read the
+    workbook twice): naming the first sheet is another identity than omitting
+    ``--sheet``, whose rows are then already known and skipped, not written twice.
+    """
+    if sheet is None:
+        return ""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(_ZIP))
+    except OSError:
+        return ""
+    return sheet if start == _ZIP else ""
+
+
 @contextmanager
 def open_table(*, path: Path, sheet: str | None) -> Iterator[Table]:
     """Open a CSV file or XLSX workbook (its first sheet, or ``sheet``).

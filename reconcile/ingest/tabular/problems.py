@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconcile.ingest.outcome import MAX_PROBLEMS, FileRejected, Problem
+from reconcile.ingest.outcome import MAX_PROBLEMS, FileRejected, Problem, stopped
 
 
 @dataclass
@@ -46,10 +46,5 @@ class ProblemLog:
             key=lambda p: p.line if p.line is not None else 0,
         )
         if self.full or self.dropped:
-            ordered.append(
-                Problem(
-                    f"stopped after {self.limit} problems; fix these and import "
-                    "the file again to see the rest"
-                )
-            )
+            ordered.append(stopped(self.limit))
         raise FileRejected(ordered)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from reconcile.ingest.outcome import FileRejected, Problem
+from reconcile.ingest.outcome import FileRejected, Problem, stopped
 from reconcile.ingest.x12.claims import ClaimReader
 from reconcile.ingest.x12.envelope import Envelope
 from reconcile.ingest.x12.payments import PaymentReader, RemittanceSink
@@ -131,7 +131,7 @@ class _Reader:
                 log.reject(number + 1, None, error.reason)
             self._finish(number, tokenizer)
         except TooManyProblems:
-            pass
+            log.problems.append(stopped(log.limit))
         if log.problems:
             raise FileRejected(log.problems)
         return ReadResult(

@@ -957,10 +957,12 @@ class TestRejects:
         ]
 
     def test_problem_list_is_capped(self) -> None:
-        """A file full of faults stops at MAX_PROBLEMS problems."""
+        """A file full of faults stops at MAX_PROBLEMS problems, and says so."""
         bad_lines = "CAS*CR*1*1.00~\n" * (MAX_PROBLEMS + 50)
         problems = _problems(BASE.replace("CAS*OA*23*5.00~\n", bad_lines))
-        assert len(problems) == MAX_PROBLEMS
+        assert len(problems) == MAX_PROBLEMS + 1
+        assert problems[-1].segment is None
+        assert problems[-1].reason.startswith(f"stopped after {MAX_PROBLEMS} problems")
 
     def test_reasons_carry_no_patient_data(self) -> None:
         """Over-long names and ids are reported without echoing their value."""

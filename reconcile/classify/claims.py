@@ -244,7 +244,13 @@ def _patient_state(conn: Connection, ctx: RunContext) -> Table:
 
 
 def _open_claims(conn: Connection) -> Table:
-    """Claims with an open exception or an open refund (unsettled, so in scope).
+    """Claims with an open claim-level exception or an open refund (unsettled, so in
+    scope).
+
+    Only exceptions about the claim itself count: an 835 or posting exception that
+    merely names the claim (``not_posted``, ``unmatched_remittance`` …) says nothing
+    about its settlement, and counting it would put the claim in scope only from the
+    second run of a window on, so that a re-run on unchanged data changed results.
 
     A table joined once, rather than two correlated lookups per claim, keeps the
     plan good whatever the planner's statistics say about these tables.
@@ -258,7 +264,9 @@ def _open_claims(conn: Connection) -> Table:
             ["claim_id"],
             union(
                 select(e.claim_id).where(
-                    e.status == ExceptionStatus.OPEN, e.claim_id.is_not(None)
+                    e.status == ExceptionStatus.OPEN,
+                    e.subject_table == ExpectedClaim.__tablename__,
+                    e.claim_id.is_not(None),
                 ),
                 select(f.claim_id).where(
                     f.status.in_(OPEN_REFUND), f.claim_id.is_not(None)

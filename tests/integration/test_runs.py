@@ -141,15 +141,6 @@ class TestRepeatable:
             )
         assert all(str(s) == "resolved" for s in extra)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "classify/claims.py scopes a claim by the open exceptions found before "
-            "this run's merge: the first run creates not_posted for a claim paid "
-            "before the window, the re-run then finds the claim in scope and adds "
-            "underpaid (the re-run changes derived rows)"
-        ),
-    )
     def test_rerun_of_a_claim_paid_short_before_the_window(
         self, fresh_engine: Engine
     ) -> None:

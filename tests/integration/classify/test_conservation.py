@@ -424,14 +424,6 @@ PAID_BEFORE_THE_WINDOW = {
 
 
 # Two runs per example: half the profile's examples.
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "classify/claims.py: a claim is in scope when it has an open exception, read "
-        "before this run's merge; the first run creates not_posted on the claim, so "
-        "only the re-run evaluates it and adds underpaid"
-    ),
-)
 @settings(max_examples=max(settings.default.max_examples // 2, 1), deadline=None)
 @given(data=dataset)
 @example(data=PAID_BEFORE_THE_WINDOW)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from click.testing import CliRunner
+from sqlalchemy import Engine, exc, select
 
 from jobs.nightly import NightlyRunFailed, run_nightly, run_pass
 from reconcile import pipeline
 from reconcile.categories import RunStatus
 from reconcile.classify import classify as classify_stage
+from reconcile.cli import main
 from reconcile.clock import FixedClock
 from reconcile.db.engine import make_engine
 from reconcile.db.locks import NightlyLockHeld, RunLockHeld, nightly_lock, run_lock
@@ -290,6 +294,90 @@ class TestFailure:
             engine=fresh_engine, settings=Settings(), clock=CLOCK, sleep=lambda _: None
         )
         assert [r.day for r in outcome.runs] == days(TODAY - 3 * DAY, TODAY - DAY)
+
+
+def database_error() -> exc.IntegrityError:
+    """A database error whose message goes on with SQL and bound parameters."""
+    return exc.IntegrityError(
+        "INSERT INTO recon_exception (patient_account) VALUES (?)",
+        ("ACCT-0042",),
+        Exception("UNIQUE constraint failed: recon_exception.fingerprint"),
+    )
+
+
+class TestFailureMessage:
+    def test_one_line_without_sql_or_parameters(
+        self,
+        fresh_engine: Engine,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A database error: the error and the job's log lines are one line each,
+        without the statement or its parameters; the run record keeps them."""
+
+        def broken(conn: Any, ctx: Any) -> Any:
+            raise database_error()
+
+        monkeypatch.setattr(pipeline, "classify", broken)
+        seed_watermark(fresh_engine, TODAY - 2 * DAY)
+        with (
+            caplog.at_level(logging.INFO, logger="jobs"),
+            pytest.raises(NightlyRunFailed) as caught,
+        ):
+            run_nightly(
+                engine=fresh_engine,
+                settings=settings(retry_attempts=1),
+                clock=CLOCK,
+                sleep=lambda _: None,
+            )
+        assert str(caught.value) == (
+            f"the nightly run for {TODAY - DAY} failed: IntegrityError: (builtins."
+            "Exception) UNIQUE constraint failed: recon_exception.fingerprint"
+        )
+        jobs_lines = [
+            r.getMessage() for r in caplog.records if r.name == "jobs.nightly"
+        ]
+        assert len(jobs_lines) >= 2
+        for message in jobs_lines:
+            assert "\n" not in message
+            assert "ACCT-0042" not in message
+            assert "[SQL" not in message
+        [error] = {r["error"] for r in runs(fresh_engine) if r["status"] == "failed"}
+        assert "ACCT-0042" in error  # the record keeps the whole error
+
+    def test_a_long_message_is_cut(self) -> None:
+        """An error message is cut to a bounded length."""
+        failed = NightlyRunFailed(day=TODAY, error=RuntimeError("x" * 1000))
+        assert len(str(failed)) < 400
+        assert str(failed).endswith("x…")
+
+    def test_nightly_command_exits_1_with_one_sentence(
+        self, fresh_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """reconcile nightly: a day still failing after its retries exits 1 with one
+        sentence on stderr, no traceback, nothing on stdout."""
+
+        def broken(conn: Any, ctx: Any) -> Any:
+            raise database_error()
+
+        monkeypatch.setattr(pipeline, "classify", broken)
+        monkeypatch.setattr(time, "sleep", lambda _: None)
+        config = tmp_path / "reconcile.toml"
+        config.write_text("[schedule]\nretry_attempts = 1\n")
+        result = CliRunner().invoke(
+            main,
+            ["--database-url", fresh_url, "--config", str(config), "nightly",
+             "--today", TODAY.isoformat()],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert "Traceback" not in result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: the nightly run for {TODAY - DAY} failed: IntegrityError: "
+            "(builtins.Exception) UNIQUE constraint failed: "
+            "recon_exception.fingerprint."
+        )
 
 
 class TestOtherHolders:

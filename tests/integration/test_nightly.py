@@ -380,6 +380,10 @@ class TestFailureMessage:
         )
 
 
+def _no_sleep(_: float) -> None:
+    raise AssertionError("a held lock must not wait for a retry")
+
+
 class TestOtherHolders:
     def test_run_lock_held_is_not_retried(self, fresh_engine: Engine) -> None:
         """A run in progress elsewhere: the pass gives way at once, no retry."""
@@ -394,6 +398,28 @@ class TestOtherHolders:
             )
         assert slept == []
         assert nightly_days(fresh_engine) == []
+
+    def test_the_next_invocation_runs_the_day_with_all_its_retries(
+        self, fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A held lock is no failed attempt: no run record, and the next
+        reconcile nightly runs the day, still with every retry."""
+        seed_watermark(fresh_engine, TODAY - 2 * DAY)
+        with run_lock(fresh_engine, at=CLOCK.now()), pytest.raises(RunLockHeld):
+            run_nightly(
+                engine=fresh_engine, settings=Settings(), clock=CLOCK, sleep=_no_sleep
+            )
+        assert [r for r in runs(fresh_engine) if r["trigger"] == "nightly"] == []
+        failing_classify(monkeypatch, fail_calls={1, 2})
+        slept: list[float] = []
+        outcome = run_nightly(
+            engine=fresh_engine,
+            settings=settings(retry_attempts=2),
+            clock=CLOCK,
+            sleep=slept.append,
+        )
+        assert [r.day for r in outcome.runs] == [TODAY - DAY]
+        assert len(slept) == 2
 
     def test_nightly_lock_held_runs_nothing(self, fresh_engine: Engine) -> None:
         """Another nightly pass in progress: refused, naming it, nothing run."""

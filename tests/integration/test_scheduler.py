@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import apscheduler.executors.base
+import apscheduler.schedulers.base
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.date import DateTrigger
@@ -33,6 +36,7 @@ from reconcile.db.engine import make_engine
 from reconcile.db.locks import run_lock
 from reconcile.db.tables import ReconRun
 from reconcile.settings import ScheduleSettings, Settings
+from tests.factories import make_run
 
 NY = "America/New_York"
 #: 06:20 EST on 2024-01-15: twenty minutes after the default 06:00 run time.
@@ -175,6 +179,23 @@ class TestTick:
         assert held[0].levelno == logging.WARNING
         assert "waiting for the next time, 2024-01-16 06:00 EST" in held[0].getMessage()
 
+    @pytest.mark.parametrize("attempt", [1, 3])
+    def test_lock_held_is_no_failed_attempt(
+        self, fresh_engine: Engine, caplog: pytest.LogCaptureFixture, attempt: int
+    ) -> None:
+        """Even on the last retry, a held lock records no failed run and logs no
+        failure or giving up: the next time starts a full set of attempts."""
+        nightly = service(fresh_engine, pipeline.run, retry_attempts=2)
+        with (
+            caplog.at_level(logging.INFO, logger="jobs"),
+            run_lock(fresh_engine, at=CLOCK.now()),
+        ):
+            nightly.tick(attempt=attempt)
+        assert statuses(fresh_engine) == []
+        assert not any("failed" in m or "giving up" in m for m in caplog.messages)
+        nightly.tick()
+        assert statuses(fresh_engine) == ["succeeded"]
+
     def test_an_unreachable_database_is_retried(
         self, tmp_path: Any, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -259,3 +280,220 @@ def statuses(engine: Engine) -> list[str]:
                 select(ReconRun.status).order_by(ReconRun.id)
             ).scalars()
         ]
+
+
+# ------------------------------------------------- the scheduler under a frozen clock
+
+
+@pytest.fixture
+def frozen_apscheduler(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    """A clock that APScheduler reads too (its job loop and its executor's misfire
+    check), moved only by the test."""
+    clock = FixedClock(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Any:  # type: ignore[override]
+            now = clock.now()
+            return now.astimezone(tz) if tz else now.replace(tzinfo=None)
+
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", Frozen)
+    monkeypatch.setattr(apscheduler.executors.base, "datetime", Frozen)
+    return clock
+
+
+def recording(seen: list[tuple[str, dt.date]], clock: FixedClock) -> Any:
+    """pipeline.run, noting when (local time) and for which day it was called."""
+
+    def run(**kwargs: Any) -> Any:
+        seen.append(
+            (
+                f"{clock.now().astimezone(ZoneInfo(NY)):%Y-%m-%d %H:%M %Z}",
+                kwargs["window"].first,
+            )
+        )
+        return pipeline.run(**kwargs)
+
+    return run
+
+
+def drive(
+    scheduler: StoppableScheduler,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    until: dt.datetime,
+    step: dt.timedelta = dt.timedelta(minutes=5),
+) -> None:
+    """Run the scheduler's own job loop, one round per ``step`` of the clock."""
+    monkeypatch.setattr(scheduler, "_main_loop", lambda: None)
+    scheduler.start()
+    try:
+        while clock.now() < until:
+            scheduler._process_jobs()
+            clock.advance(step)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+class TestFrozenClock:
+    @pytest.mark.parametrize(
+        ("at", "start", "fires"),
+        [
+            pytest.param(
+                "02:30",
+                dt.datetime(2024, 3, 8, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-03-09 02:30 EST",
+                    "2024-03-10 03:00 EDT",  # 02:30 does not exist that night
+                    "2024-03-11 02:30 EDT",
+                    "2024-03-12 02:30 EDT",
+                ],
+                id="spring-02:30",
+            ),
+            pytest.param(
+                "01:30",
+                dt.datetime(2024, 3, 8, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-03-09 01:30 EST",
+                    "2024-03-10 01:30 EST",
+                    "2024-03-11 01:30 EDT",
+                    "2024-03-12 01:30 EDT",
+                ],
+                id="spring-01:30",
+            ),
+            pytest.param(
+                "01:30",
+                dt.datetime(2024, 11, 1, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-11-02 01:30 EDT",
+                    "2024-11-03 01:30 EDT",  # not again at 01:30 EST
+                    "2024-11-04 01:30 EST",
+                    "2024-11-05 01:30 EST",
+                ],
+                id="autumn-01:30",
+            ),
+            pytest.param(
+                "02:30",
+                dt.datetime(2024, 11, 1, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-11-02 02:30 EDT",
+                    "2024-11-03 02:30 EST",
+                    "2024-11-04 02:30 EST",
+                    "2024-11-05 02:30 EST",
+                ],
+                id="autumn-02:30",
+            ),
+        ],
+    )
+    def test_one_pass_per_calendar_day_across_dst(  # noqa: PLR0917  # pytest
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+        at: str,
+        start: dt.datetime,
+        fires: list[str],
+    ) -> None:
+        """APScheduler's loop with the DST night inside: one run per day, each for
+        the day before, at the times docs/operations.md lists."""
+        clock = frozen_apscheduler
+        clock.advance(start - clock.now())
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time=at, misfire_grace_minutes=60),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        drive(
+            scheduler, clock, monkeypatch, until=start + dt.timedelta(days=4, hours=12)
+        )
+        assert [when for when, _ in seen] == fires
+        days = [day for _, day in seen]
+        assert days == [
+            dt.date.fromisoformat(when[:10]) - dt.timedelta(days=1) for when in fires
+        ]
+        assert statuses(fresh_engine) == ["succeeded"] * 4
+
+    @pytest.mark.parametrize("missed", [0, 1, 7])
+    def test_a_suspended_machine_catches_up_in_one_pass(
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+        missed: int,
+    ) -> None:
+        """Asleep over ``missed`` fire times (a suspended VM) and woken just after the
+        next: coalesce makes one pass, which runs yesterday and every missed day,
+        oldest first; the next morning runs one day as usual."""
+        clock = frozen_apscheduler
+        start = dt.datetime(2024, 1, 10, 5, 55, tzinfo=ZoneInfo(NY))
+        clock.advance(start - clock.now())
+        with fresh_engine.begin() as conn:
+            make_run(conn, first=dt.date(2024, 1, 8), last=dt.date(2024, 1, 8))
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time="06:00"),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        monkeypatch.setattr(scheduler, "_main_loop", lambda: None)
+        scheduler.start()
+        try:
+            # Asleep from 05:55 on the 10th until 06:10 ``missed`` days later.
+            clock.advance(dt.timedelta(days=missed, minutes=15))
+            scheduler._process_jobs()
+            woke = [day for _, day in seen]
+            # The next morning runs one day, as usual.
+            clock.advance(dt.timedelta(days=1))
+            scheduler._process_jobs()
+        finally:
+            scheduler.shutdown(wait=False)
+        first = dt.date(2024, 1, 9)
+        assert woke == [first + dt.timedelta(days=n) for n in range(missed + 1)]
+        assert len({when for when, _ in seen[: missed + 1]}) == 1  # one pass
+        assert [day for _, day in seen[missed + 1 :]] == [
+            first + dt.timedelta(days=missed + 1)
+        ]
+
+    def test_lock_held_at_the_fire_time_the_next_time_runs_the_day(
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A manual run holds the lock at 06:00: no run, no failure, no retry; the
+        next morning's pass runs both days, each once."""
+        clock = frozen_apscheduler
+        start = dt.datetime(2024, 1, 10, 5, 55, tzinfo=ZoneInfo(NY))
+        clock.advance(start - clock.now())
+        with fresh_engine.begin() as conn:
+            make_run(conn, first=dt.date(2024, 1, 8), last=dt.date(2024, 1, 8))
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time="06:00"),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        monkeypatch.setattr(scheduler, "_main_loop", lambda: None)
+        scheduler.start()
+        try:
+            clock.advance(dt.timedelta(minutes=10))
+            with (
+                caplog.at_level(logging.INFO, logger="jobs"),
+                run_lock(fresh_engine, at=clock.now()),
+            ):
+                scheduler._process_jobs()
+            assert seen == []
+            assert scheduler.get_job(RETRY_JOB_ID) is None
+            clock.advance(dt.timedelta(days=1))
+            scheduler._process_jobs()
+        finally:
+            scheduler.shutdown(wait=False)
+        assert [day for _, day in seen] == [dt.date(2024, 1, 9), dt.date(2024, 1, 10)]
+        assert statuses(fresh_engine) == ["succeeded"] * 3
+        assert not any("failed" in m for m in caplog.messages)

@@ -26,6 +26,7 @@ from jobs.scheduler import (
     NightlyService,
     StoppableScheduler,
     build_scheduler,
+    retry_job_id,
 )
 from jobs.signals import StopRequested
 from jobs.trigger import nightly_trigger
@@ -128,6 +129,11 @@ def service(engine: Engine, runner: Any, **schedule: Any) -> NightlyService:
     )
 
 
+def retries(scheduler: StoppableScheduler) -> list[Any]:
+    """The one-shot retry jobs waiting in ``scheduler``."""
+    return [j for j in scheduler.get_jobs() if j.id.startswith(f"{RETRY_JOB_ID}-")]
+
+
 def failing_runner(**_: Any) -> Any:
     raise RuntimeError("injected failure")
 
@@ -140,7 +146,8 @@ class TestTick:
         nightly = service(fresh_engine, failing_runner, retry_delay_minutes=15)
         with caplog.at_level(logging.INFO, logger="jobs"):
             nightly.tick()
-        retry = nightly.scheduler.get_job(RETRY_JOB_ID)
+        [retry] = retries(nightly.scheduler)
+        assert retry.id == retry_job_id(2)
         assert isinstance(retry.trigger, DateTrigger)
         assert retry.trigger.run_date == CLOCK.now() + dt.timedelta(minutes=15)
         assert retry.kwargs == {"attempt": 2}
@@ -149,6 +156,15 @@ class TestTick:
             for m in caplog.messages
         )
 
+    def test_a_new_series_replaces_a_pending_retry(self, fresh_engine: Engine) -> None:
+        """The regular time failing while an older retry waits: one retry waits,
+        the new series' attempt 2."""
+        nightly = service(fresh_engine, failing_runner)
+        nightly.tick(attempt=2)
+        assert [j.id for j in retries(nightly.scheduler)] == [retry_job_id(3)]
+        nightly.tick()
+        assert [j.id for j in retries(nightly.scheduler)] == [retry_job_id(2)]
+
     def test_last_attempt_gives_up_until_the_next_time(
         self, fresh_engine: Engine, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -156,7 +172,7 @@ class TestTick:
         nightly = service(fresh_engine, failing_runner, retry_attempts=2)
         with caplog.at_level(logging.INFO, logger="jobs"):
             nightly.tick(attempt=3)
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is None
+        assert retries(nightly.scheduler) == []
         assert any(
             "attempt 3 of 3, giving up until 2024-01-16 06:00 EST" in m
             and "injected failure" in m
@@ -173,7 +189,7 @@ class TestTick:
             run_lock(fresh_engine, at=CLOCK.now()),
         ):
             nightly.tick()
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is None
+        assert retries(nightly.scheduler) == []
         held = [r for r in caplog.records if "not run" in r.getMessage()]
         assert len(held) == 1
         assert held[0].levelno == logging.WARNING
@@ -204,7 +220,7 @@ class TestTick:
         nightly = service(engine, pipeline.run)
         with caplog.at_level(logging.INFO, logger="jobs"):
             nightly.tick()
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is not None
+        assert len(retries(nightly.scheduler)) == 1
         assert any("the nightly pass failed" in m for m in caplog.messages)
 
     def test_a_stop_is_not_a_failure(self, fresh_engine: Engine) -> None:
@@ -215,7 +231,7 @@ class TestTick:
 
         nightly = service(fresh_engine, stopped)
         nightly.tick()
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is None
+        assert retries(nightly.scheduler) == []
 
 
 class TestRunningScheduler:
@@ -489,7 +505,7 @@ class TestFrozenClock:
             ):
                 scheduler._process_jobs()
             assert seen == []
-            assert scheduler.get_job(RETRY_JOB_ID) is None
+            assert retries(scheduler) == []
             clock.advance(dt.timedelta(days=1))
             scheduler._process_jobs()
         finally:
@@ -497,3 +513,45 @@ class TestFrozenClock:
         assert [day for _, day in seen] == [dt.date(2024, 1, 9), dt.date(2024, 1, 10)]
         assert statuses(fresh_engine) == ["succeeded"] * 3
         assert not any("failed" in m for m in caplog.messages)
+
+    def test_a_failed_pass_is_retried_after_the_delay(
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """06:00 fails twice; the retries run at 06:15 and 06:30 (the second
+        succeeds), and the next morning runs only its own day."""
+        clock = frozen_apscheduler
+        start = dt.datetime(2024, 1, 10, 5, 55, tzinfo=ZoneInfo(NY))
+        clock.advance(start - clock.now())
+        real = classify_stage
+        calls: list[int] = []
+
+        def classify(conn: Any, ctx: Any) -> Any:
+            calls.append(1)
+            if len(calls) <= 2:
+                raise RuntimeError("injected failure")
+            return real(conn, ctx)
+
+        monkeypatch.setattr(pipeline, "classify", classify)
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time="06:00", retry_attempts=2, retry_delay_minutes=15),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        drive(
+            scheduler,
+            clock,
+            monkeypatch,
+            until=start + dt.timedelta(days=1, hours=1),
+        )
+        assert seen == [
+            ("2024-01-10 06:00 EST", dt.date(2024, 1, 9)),
+            ("2024-01-10 06:15 EST", dt.date(2024, 1, 9)),
+            ("2024-01-10 06:30 EST", dt.date(2024, 1, 9)),
+            ("2024-01-11 06:00 EST", dt.date(2024, 1, 10)),
+        ]
+        assert statuses(fresh_engine) == ["failed", "failed", "succeeded", "succeeded"]

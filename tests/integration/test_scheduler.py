@@ -34,7 +34,7 @@ from reconcile import pipeline
 from reconcile.classify import classify as classify_stage
 from reconcile.clock import FixedClock, SystemClock
 from reconcile.db.engine import make_engine
-from reconcile.db.locks import run_lock
+from reconcile.db.locks import RunLockHeld, run_lock
 from reconcile.db.tables import ReconRun
 from reconcile.settings import ScheduleSettings, Settings
 from tests.factories import make_run
@@ -319,16 +319,20 @@ def frozen_apscheduler(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
 
 
 def recording(seen: list[tuple[str, dt.date]], clock: FixedClock) -> Any:
-    """pipeline.run, noting when (local time) and for which day it was called."""
+    """pipeline.run, noting when (local time) and for which day each run ended,
+    failed or not (a run refused by the lock is no run)."""
 
     def run(**kwargs: Any) -> Any:
-        seen.append(
-            (
-                f"{clock.now().astimezone(ZoneInfo(NY)):%Y-%m-%d %H:%M %Z}",
-                kwargs["window"].first,
-            )
-        )
-        return pipeline.run(**kwargs)
+        when = f"{clock.now().astimezone(ZoneInfo(NY)):%Y-%m-%d %H:%M %Z}"
+        try:
+            result = pipeline.run(**kwargs)
+        except RunLockHeld:
+            raise
+        except Exception:
+            seen.append((when, kwargs["window"].first))
+            raise
+        seen.append((when, kwargs["window"].first))
+        return result
 
     return run
 

@@ -49,12 +49,31 @@ class Runner(Protocol):
     ) -> pipeline.RunResult: ...
 
 
+#: The longest error description a nightly message or log line carries.
+MAX_ERROR_CHARS = 300
+
+
+def describe_error(error: BaseException) -> str:
+    """Name ``error`` in one line: its type and the first line of its message.
+
+    A database error's message goes on, after its first line, with the SQL statement,
+    its bound parameters and the server's DETAIL, which may quote patient data; those
+    stay out of log lines and the one-sentence error (the run record keeps them).
+    """
+    lines = str(error).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    text = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 1] + "…"
+    return text
+
+
 class NightlyRunFailed(ReconcileError):
     """A day of a nightly pass failed; its run record holds the error."""
 
     def __init__(self, *, day: dt.date | None, error: BaseException) -> None:
         what = f"the nightly run for {day}" if day else "the nightly pass"
-        super().__init__(f"{what} failed: {type(error).__name__}: {error}")
+        super().__init__(f"{what} failed: {describe_error(error)}")
         self.day = day
         self.error = error
         #: The days the pass completed before this one failed.

@@ -49,6 +49,16 @@ NIGHTLY_JOB_ID = "nightly"
 RETRY_JOB_ID = "nightly-retry"
 
 
+def retry_job_id(attempt: int) -> str:
+    """The id of the one-shot job that makes ``attempt`` (2 and up).
+
+    Each attempt gets its own id: when a one-shot job returns, APScheduler removes
+    the job *by id*, so a retry that reused the running retry's id would be removed
+    as soon as it was added, and only the first retry would ever run.
+    """
+    return f"{RETRY_JOB_ID}-{attempt}"
+
+
 class StoppableScheduler(BlockingScheduler):  # type: ignore[misc]  # no types
     """A ``BlockingScheduler`` that a job running inline can ask to stop.
 
@@ -140,11 +150,12 @@ class NightlyService:
             )
             return
         at = self.clock.now() + self.retry_delay
+        self._drop_pending_retries(running=attempt)
         self.scheduler.add_job(
             self.tick,
             DateTrigger(run_date=at, timezone=self.trigger.zone),
             kwargs={"attempt": attempt + 1},
-            id=RETRY_JOB_ID,
+            id=retry_job_id(attempt + 1),
             name="nightly retry",
             replace_existing=True,
         )
@@ -156,6 +167,15 @@ class NightlyService:
             failed,
             extra={"event": "nightly_retry", "attempt": attempt},
         )
+
+    def _drop_pending_retries(self, *, running: int) -> None:
+        """Remove retries still waiting from an earlier failure (one series at a
+        time), but not the one running now: APScheduler removes that itself."""
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(f"{RETRY_JOB_ID}-") and job.id != retry_job_id(
+                running
+            ):
+                job.remove()
 
     def next_time(self) -> str:
         """The next regular fire time, in the schedule's time zone."""

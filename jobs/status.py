@@ -48,7 +48,8 @@ def status_report(
     *, conn: Connection, settings: Settings, now: dt.datetime
 ) -> dict[str, Any]:
     """The last successful day, what is still due, the next fire time, the locks,
-    the last run, an unrun skipped range, and refunds/recoupments due soon."""
+    the last run, the skipped ranges not run since, and refunds/recoupments due
+    soon."""
     today = local_date(now, settings.practice.time_zone)
     last = views.last_successful_day(conn)
     plan = plan_catch_up(
@@ -63,6 +64,14 @@ def status_report(
         pending = _range(plan.days[0], plan.days[-1])
         pending["will_skip"] = _range(*plan.skipped) if plan.skipped else None
     run = views.last_run(conn)
+    last_run: dict[str, Any] | None = None
+    if run is not None:
+        last_run = {key: run[key] for key in _LAST_RUN_KEYS}
+        if run["error"]:
+            # The record keeps the whole error (``reconcile runs show``); status shows
+            # its first line, without a database error's SQL and parameters.
+            last_run["error"] = run["error"].strip().splitlines()[0]
+    skips = views.unrun_skips(conn)
     return {
         "today": today.isoformat(),
         "last_successful_day": last.isoformat() if last else None,
@@ -74,7 +83,10 @@ def status_report(
         },
         "lock": _holder(current_holder(conn)),
         "nightly_pass": _holder(current_holder(conn, name=NIGHTLY_LOCK_NAME)),
-        "last_run": {key: run[key] for key in _LAST_RUN_KEYS} if run else None,
-        "skipped": views.open_skip(conn),
+        "last_run": last_run,
+        # Every range skipped and not run since, oldest first; "skipped" is the
+        # most recent of them (or None), as before there could be several.
+        "skipped_ranges": skips,
+        "skipped": skips[-1] if skips else None,
         **views.due_soon(conn, today=today),
     }

@@ -1162,10 +1162,9 @@ def _print_status(report: dict[str, Any]) -> None:
         )
         if run["error"]:
             line("", f"error: {run['error']}")
-    skipped = report["skipped"]
-    if skipped:
+    for index, skipped in enumerate(report["skipped_ranges"]):
         line(
-            "Skipped by nightly",
+            "" if index else "Skipped by nightly",
             f"{skipped['from']} to {skipped['to']} ({skipped['days']} day(s), run "
             f"{skipped['run_id']}); reconcile them with: reconcile run --from "
             f"{skipped['from']} --to {skipped['to']}",
@@ -1192,8 +1191,8 @@ def status_command(app: App, *, as_json: bool) -> None:
     """Show where the nightly job stands.
 
     The last successful day, the days not yet run, the next scheduled run (local
-    time), who holds the run lock, the last run's status and error, a range of days
-    the nightly job skipped that nobody has run since, and the refunds and
+    time), who holds the run lock, the last run's status and error, every range of
+    days the nightly job skipped that nobody has run since, and the refunds and
     recoupment responses overdue or due within 7 and 30 days (the 30-day figures
     include the 7-day ones).
     """

@@ -252,41 +252,88 @@ def last_run(conn: Connection) -> dict[str, Any] | None:
     return run_view(row) if row is not None else None
 
 
-def open_skip(conn: Connection) -> dict[str, Any] | None:
-    """The newest range of days a nightly pass skipped, until someone runs it.
+def _merge(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """Merge overlapping or adjacent inclusive day ranges, sorted by first day."""
+    merged: list[tuple[dt.date, dt.date]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _subtract(
+    span: tuple[dt.date, dt.date], covered: list[tuple[dt.date, dt.date]]
+) -> list[tuple[dt.date, dt.date]]:
+    """The parts of ``span`` outside the merged, sorted ``covered`` ranges."""
+    first, last = span
+    left: list[tuple[dt.date, dt.date]] = []
+    for cover_first, cover_last in covered:
+        if cover_last < first or cover_first > last:
+            continue
+        if cover_first > first:
+            left.append((first, cover_first - dt.timedelta(days=1)))
+        first = cover_last + dt.timedelta(days=1)
+        if first > last:
+            return left
+    left.append((first, last))
+    return left
+
+
+def unrun_skips(conn: Connection) -> list[dict[str, Any]]:
+    """The days nightly passes skipped that no succeeded run has covered since.
 
     A nightly pass that finds more days missed than it may catch up records the older
-    ones as skipped on its first run. The range stays worth showing until a later
-    succeeded run's window covers all of it (``reconcile run --from … --to …``).
+    ones as skipped on its first run; once that run succeeded, the watermark has
+    jumped over them and only a manual run (``reconcile run --from … --to …``) fills
+    them. Every such range stays listed, oldest first, until succeeded runs cover it
+    (one run or several, together); a range partly covered lists the days left.
+    Skips recorded by runs that did not succeed are not listed: the watermark did
+    not move, and the next pass plans them again (``status`` shows that as
+    ``pending.will_skip``).
     """
     r = ReconRun
-    row = conn.execute(
+    records = conn.execute(
         select(r.id, r.skipped_first, r.skipped_last, r.started_at)
-        .where(r.trigger == RunTrigger.NIGHTLY, r.skipped_first.is_not(None))
-        .order_by(r.id.desc())
-        .limit(1)
-    ).first()
-    if row is None or row.skipped_last is None:
-        return None
-    covered = conn.execute(
-        select(r.id)
         .where(
+            r.trigger == RunTrigger.NIGHTLY,
             r.status == RunStatus.SUCCEEDED,
-            r.id > row.id,
-            r.window_first <= row.skipped_first,
-            r.window_last >= row.skipped_last,
+            r.skipped_first.is_not(None),
+            r.skipped_last.is_not(None),
         )
-        .limit(1)
-    ).first()
-    if covered is not None:
-        return None
-    return {
-        "from": _iso(row.skipped_first),
-        "to": _iso(row.skipped_last),
-        "days": (row.skipped_last - row.skipped_first).days + 1,
-        "run_id": row.id,
-        "recorded_at": _iso(row.started_at),
-    }
+        .order_by(r.skipped_first, r.id)
+    ).all()
+    if not records:
+        return []
+    spans = _merge([(row.skipped_first, row.skipped_last) for row in records])
+    low, high = spans[0][0], spans[-1][1]
+    windows = conn.execute(
+        select(r.window_first, r.window_last).where(
+            r.status == RunStatus.SUCCEEDED,
+            r.window_last >= low,
+            r.window_first <= high,
+        )
+    ).all()
+    covered = _merge([(row.window_first, row.window_last) for row in windows])
+    skips: list[dict[str, Any]] = []
+    for span in spans:
+        # The run that first recorded a skip inside this span, for "runs show".
+        recorder = min(
+            (row for row in records if span[0] <= row.skipped_first <= span[1]),
+            key=lambda row: row.id,
+        )
+        for first, last in _subtract(span, covered):
+            skips.append(
+                {
+                    "from": _iso(first),
+                    "to": _iso(last),
+                    "days": (last - first).days + 1,
+                    "run_id": recorder.id,
+                    "recorded_at": _iso(recorder.started_at),
+                }
+            )
+    return skips
 
 
 #: Refunds not yet sent: their legal due date still has to be met.

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from click.testing import CliRunner
+from sqlalchemy import Engine, exc, select
 
 from jobs.nightly import NightlyRunFailed, run_nightly, run_pass
 from reconcile import pipeline
 from reconcile.categories import RunStatus
 from reconcile.classify import classify as classify_stage
+from reconcile.cli import main
 from reconcile.clock import FixedClock
 from reconcile.db.engine import make_engine
 from reconcile.db.locks import NightlyLockHeld, RunLockHeld, nightly_lock, run_lock
@@ -292,6 +296,94 @@ class TestFailure:
         assert [r.day for r in outcome.runs] == days(TODAY - 3 * DAY, TODAY - DAY)
 
 
+def database_error() -> exc.IntegrityError:
+    """A database error whose message goes on with SQL and bound parameters."""
+    return exc.IntegrityError(
+        "INSERT INTO recon_exception (patient_account) VALUES (?)",
+        ("ACCT-0042",),
+        Exception("UNIQUE constraint failed: recon_exception.fingerprint"),
+    )
+
+
+class TestFailureMessage:
+    def test_one_line_without_sql_or_parameters(
+        self,
+        fresh_engine: Engine,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A database error: the error and the job's log lines are one line each,
+        without the statement or its parameters; the run record keeps them."""
+
+        def broken(conn: Any, ctx: Any) -> Any:
+            raise database_error()
+
+        monkeypatch.setattr(pipeline, "classify", broken)
+        seed_watermark(fresh_engine, TODAY - 2 * DAY)
+        with (
+            caplog.at_level(logging.INFO, logger="jobs"),
+            pytest.raises(NightlyRunFailed) as caught,
+        ):
+            run_nightly(
+                engine=fresh_engine,
+                settings=settings(retry_attempts=1),
+                clock=CLOCK,
+                sleep=lambda _: None,
+            )
+        assert str(caught.value) == (
+            f"the nightly run for {TODAY - DAY} failed: IntegrityError: (builtins."
+            "Exception) UNIQUE constraint failed: recon_exception.fingerprint"
+        )
+        jobs_lines = [
+            r.getMessage() for r in caplog.records if r.name == "jobs.nightly"
+        ]
+        assert len(jobs_lines) >= 2
+        for message in jobs_lines:
+            assert "\n" not in message
+            assert "ACCT-0042" not in message
+            assert "[SQL" not in message
+        [error] = {r["error"] for r in runs(fresh_engine) if r["status"] == "failed"}
+        assert "ACCT-0042" in error  # the record keeps the whole error
+
+    def test_a_long_message_is_cut(self) -> None:
+        """An error message is cut to a bounded length."""
+        failed = NightlyRunFailed(day=TODAY, error=RuntimeError("x" * 1000))
+        assert len(str(failed)) < 400
+        assert str(failed).endswith("x…")
+
+    def test_nightly_command_exits_1_with_one_sentence(
+        self, fresh_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """reconcile nightly: a day still failing after its retries exits 1 with one
+        sentence on stderr, no traceback, nothing on stdout."""
+
+        def broken(conn: Any, ctx: Any) -> Any:
+            raise database_error()
+
+        monkeypatch.setattr(pipeline, "classify", broken)
+        monkeypatch.setattr(time, "sleep", lambda _: None)
+        config = tmp_path / "reconcile.toml"
+        config.write_text("[schedule]\nretry_attempts = 1\n")
+        result = CliRunner().invoke(
+            main,
+            ["--database-url", fresh_url, "--config", str(config), "nightly",
+             "--today", TODAY.isoformat()],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert "Traceback" not in result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: the nightly run for {TODAY - DAY} failed: IntegrityError: "
+            "(builtins.Exception) UNIQUE constraint failed: "
+            "recon_exception.fingerprint."
+        )
+
+
+def _no_sleep(_: float) -> None:
+    raise AssertionError("a held lock must not wait for a retry")
+
+
 class TestOtherHolders:
     def test_run_lock_held_is_not_retried(self, fresh_engine: Engine) -> None:
         """A run in progress elsewhere: the pass gives way at once, no retry."""
@@ -306,6 +398,28 @@ class TestOtherHolders:
             )
         assert slept == []
         assert nightly_days(fresh_engine) == []
+
+    def test_the_next_invocation_runs_the_day_with_all_its_retries(
+        self, fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A held lock is no failed attempt: no run record, and the next
+        reconcile nightly runs the day, still with every retry."""
+        seed_watermark(fresh_engine, TODAY - 2 * DAY)
+        with run_lock(fresh_engine, at=CLOCK.now()), pytest.raises(RunLockHeld):
+            run_nightly(
+                engine=fresh_engine, settings=Settings(), clock=CLOCK, sleep=_no_sleep
+            )
+        assert [r for r in runs(fresh_engine) if r["trigger"] == "nightly"] == []
+        failing_classify(monkeypatch, fail_calls={1, 2})
+        slept: list[float] = []
+        outcome = run_nightly(
+            engine=fresh_engine,
+            settings=settings(retry_attempts=2),
+            clock=CLOCK,
+            sleep=slept.append,
+        )
+        assert [r.day for r in outcome.runs] == [TODAY - DAY]
+        assert len(slept) == 2
 
     def test_nightly_lock_held_runs_nothing(self, fresh_engine: Engine) -> None:
         """Another nightly pass in progress: refused, naming it, nothing run."""

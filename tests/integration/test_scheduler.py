@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import apscheduler.executors.base
+import apscheduler.schedulers.base
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.date import DateTrigger
@@ -23,6 +26,7 @@ from jobs.scheduler import (
     NightlyService,
     StoppableScheduler,
     build_scheduler,
+    retry_job_id,
 )
 from jobs.signals import StopRequested
 from jobs.trigger import nightly_trigger
@@ -30,9 +34,10 @@ from reconcile import pipeline
 from reconcile.classify import classify as classify_stage
 from reconcile.clock import FixedClock, SystemClock
 from reconcile.db.engine import make_engine
-from reconcile.db.locks import run_lock
+from reconcile.db.locks import RunLockHeld, run_lock
 from reconcile.db.tables import ReconRun
 from reconcile.settings import ScheduleSettings, Settings
+from tests.factories import make_run
 
 NY = "America/New_York"
 #: 06:20 EST on 2024-01-15: twenty minutes after the default 06:00 run time.
@@ -124,6 +129,11 @@ def service(engine: Engine, runner: Any, **schedule: Any) -> NightlyService:
     )
 
 
+def retries(scheduler: StoppableScheduler) -> list[Any]:
+    """The one-shot retry jobs waiting in ``scheduler``."""
+    return [j for j in scheduler.get_jobs() if j.id.startswith(f"{RETRY_JOB_ID}-")]
+
+
 def failing_runner(**_: Any) -> Any:
     raise RuntimeError("injected failure")
 
@@ -136,7 +146,8 @@ class TestTick:
         nightly = service(fresh_engine, failing_runner, retry_delay_minutes=15)
         with caplog.at_level(logging.INFO, logger="jobs"):
             nightly.tick()
-        retry = nightly.scheduler.get_job(RETRY_JOB_ID)
+        [retry] = retries(nightly.scheduler)
+        assert retry.id == retry_job_id(2)
         assert isinstance(retry.trigger, DateTrigger)
         assert retry.trigger.run_date == CLOCK.now() + dt.timedelta(minutes=15)
         assert retry.kwargs == {"attempt": 2}
@@ -145,6 +156,15 @@ class TestTick:
             for m in caplog.messages
         )
 
+    def test_a_new_series_replaces_a_pending_retry(self, fresh_engine: Engine) -> None:
+        """The regular time failing while an older retry waits: one retry waits,
+        the new series' attempt 2."""
+        nightly = service(fresh_engine, failing_runner)
+        nightly.tick(attempt=2)
+        assert [j.id for j in retries(nightly.scheduler)] == [retry_job_id(3)]
+        nightly.tick()
+        assert [j.id for j in retries(nightly.scheduler)] == [retry_job_id(2)]
+
     def test_last_attempt_gives_up_until_the_next_time(
         self, fresh_engine: Engine, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -152,7 +172,7 @@ class TestTick:
         nightly = service(fresh_engine, failing_runner, retry_attempts=2)
         with caplog.at_level(logging.INFO, logger="jobs"):
             nightly.tick(attempt=3)
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is None
+        assert retries(nightly.scheduler) == []
         assert any(
             "attempt 3 of 3, giving up until 2024-01-16 06:00 EST" in m
             and "injected failure" in m
@@ -169,11 +189,28 @@ class TestTick:
             run_lock(fresh_engine, at=CLOCK.now()),
         ):
             nightly.tick()
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is None
+        assert retries(nightly.scheduler) == []
         held = [r for r in caplog.records if "not run" in r.getMessage()]
         assert len(held) == 1
         assert held[0].levelno == logging.WARNING
         assert "waiting for the next time, 2024-01-16 06:00 EST" in held[0].getMessage()
+
+    @pytest.mark.parametrize("attempt", [1, 3])
+    def test_lock_held_is_no_failed_attempt(
+        self, fresh_engine: Engine, caplog: pytest.LogCaptureFixture, attempt: int
+    ) -> None:
+        """Even on the last retry, a held lock records no failed run and logs no
+        failure or giving up: the next time starts a full set of attempts."""
+        nightly = service(fresh_engine, pipeline.run, retry_attempts=2)
+        with (
+            caplog.at_level(logging.INFO, logger="jobs"),
+            run_lock(fresh_engine, at=CLOCK.now()),
+        ):
+            nightly.tick(attempt=attempt)
+        assert statuses(fresh_engine) == []
+        assert not any("failed" in m or "giving up" in m for m in caplog.messages)
+        nightly.tick()
+        assert statuses(fresh_engine) == ["succeeded"]
 
     def test_an_unreachable_database_is_retried(
         self, tmp_path: Any, caplog: pytest.LogCaptureFixture
@@ -183,7 +220,7 @@ class TestTick:
         nightly = service(engine, pipeline.run)
         with caplog.at_level(logging.INFO, logger="jobs"):
             nightly.tick()
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is not None
+        assert len(retries(nightly.scheduler)) == 1
         assert any("the nightly pass failed" in m for m in caplog.messages)
 
     def test_a_stop_is_not_a_failure(self, fresh_engine: Engine) -> None:
@@ -194,7 +231,7 @@ class TestTick:
 
         nightly = service(fresh_engine, stopped)
         nightly.tick()
-        assert nightly.scheduler.get_job(RETRY_JOB_ID) is None
+        assert retries(nightly.scheduler) == []
 
 
 class TestRunningScheduler:
@@ -259,3 +296,266 @@ def statuses(engine: Engine) -> list[str]:
                 select(ReconRun.status).order_by(ReconRun.id)
             ).scalars()
         ]
+
+
+# ------------------------------------------------- the scheduler under a frozen clock
+
+
+@pytest.fixture
+def frozen_apscheduler(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    """A clock that APScheduler reads too (its job loop and its executor's misfire
+    check), moved only by the test."""
+    clock = FixedClock(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Any:  # type: ignore[override]
+            now = clock.now()
+            return now.astimezone(tz) if tz else now.replace(tzinfo=None)
+
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", Frozen)
+    monkeypatch.setattr(apscheduler.executors.base, "datetime", Frozen)
+    return clock
+
+
+def recording(seen: list[tuple[str, dt.date]], clock: FixedClock) -> Any:
+    """pipeline.run, noting when (local time) and for which day each run ended,
+    failed or not (a run refused by the lock is no run)."""
+
+    def run(**kwargs: Any) -> Any:
+        when = f"{clock.now().astimezone(ZoneInfo(NY)):%Y-%m-%d %H:%M %Z}"
+        try:
+            result = pipeline.run(**kwargs)
+        except RunLockHeld:
+            raise
+        except Exception:
+            seen.append((when, kwargs["window"].first))
+            raise
+        seen.append((when, kwargs["window"].first))
+        return result
+
+    return run
+
+
+def drive(
+    scheduler: StoppableScheduler,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    until: dt.datetime,
+    step: dt.timedelta = dt.timedelta(minutes=5),
+) -> None:
+    """Run the scheduler's own job loop, one round per ``step`` of the clock."""
+    monkeypatch.setattr(scheduler, "_main_loop", lambda: None)
+    scheduler.start()
+    try:
+        while clock.now() < until:
+            scheduler._process_jobs()
+            clock.advance(step)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+class TestFrozenClock:
+    @pytest.mark.parametrize(
+        ("at", "start", "fires"),
+        [
+            pytest.param(
+                "02:30",
+                dt.datetime(2024, 3, 8, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-03-09 02:30 EST",
+                    "2024-03-10 03:00 EDT",  # 02:30 does not exist that night
+                    "2024-03-11 02:30 EDT",
+                    "2024-03-12 02:30 EDT",
+                ],
+                id="spring-02:30",
+            ),
+            pytest.param(
+                "01:30",
+                dt.datetime(2024, 3, 8, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-03-09 01:30 EST",
+                    "2024-03-10 01:30 EST",
+                    "2024-03-11 01:30 EDT",
+                    "2024-03-12 01:30 EDT",
+                ],
+                id="spring-01:30",
+            ),
+            pytest.param(
+                "01:30",
+                dt.datetime(2024, 11, 1, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-11-02 01:30 EDT",
+                    "2024-11-03 01:30 EDT",  # not again at 01:30 EST
+                    "2024-11-04 01:30 EST",
+                    "2024-11-05 01:30 EST",
+                ],
+                id="autumn-01:30",
+            ),
+            pytest.param(
+                "02:30",
+                dt.datetime(2024, 11, 1, 12, tzinfo=ZoneInfo(NY)),
+                [
+                    "2024-11-02 02:30 EDT",
+                    "2024-11-03 02:30 EST",
+                    "2024-11-04 02:30 EST",
+                    "2024-11-05 02:30 EST",
+                ],
+                id="autumn-02:30",
+            ),
+        ],
+    )
+    def test_one_pass_per_calendar_day_across_dst(  # noqa: PLR0917  # pytest
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+        at: str,
+        start: dt.datetime,
+        fires: list[str],
+    ) -> None:
+        """APScheduler's loop with the DST night inside: one run per day, each for
+        the day before, at the times docs/operations.md lists."""
+        clock = frozen_apscheduler
+        clock.advance(start - clock.now())
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time=at, misfire_grace_minutes=60),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        drive(
+            scheduler, clock, monkeypatch, until=start + dt.timedelta(days=4, hours=12)
+        )
+        assert [when for when, _ in seen] == fires
+        days = [day for _, day in seen]
+        assert days == [
+            dt.date.fromisoformat(when[:10]) - dt.timedelta(days=1) for when in fires
+        ]
+        assert statuses(fresh_engine) == ["succeeded"] * 4
+
+    @pytest.mark.parametrize("missed", [0, 1, 7])
+    def test_a_suspended_machine_catches_up_in_one_pass(
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+        missed: int,
+    ) -> None:
+        """Asleep over ``missed`` fire times (a suspended VM) and woken just after the
+        next: coalesce makes one pass, which runs yesterday and every missed day,
+        oldest first; the next morning runs one day as usual."""
+        clock = frozen_apscheduler
+        start = dt.datetime(2024, 1, 10, 5, 55, tzinfo=ZoneInfo(NY))
+        clock.advance(start - clock.now())
+        with fresh_engine.begin() as conn:
+            make_run(conn, first=dt.date(2024, 1, 8), last=dt.date(2024, 1, 8))
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time="06:00"),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        monkeypatch.setattr(scheduler, "_main_loop", lambda: None)
+        scheduler.start()
+        try:
+            # Asleep from 05:55 on the 10th until 06:10 ``missed`` days later.
+            clock.advance(dt.timedelta(days=missed, minutes=15))
+            scheduler._process_jobs()
+            woke = [day for _, day in seen]
+            # The next morning runs one day, as usual.
+            clock.advance(dt.timedelta(days=1))
+            scheduler._process_jobs()
+        finally:
+            scheduler.shutdown(wait=False)
+        first = dt.date(2024, 1, 9)
+        assert woke == [first + dt.timedelta(days=n) for n in range(missed + 1)]
+        assert len({when for when, _ in seen[: missed + 1]}) == 1  # one pass
+        assert [day for _, day in seen[missed + 1 :]] == [
+            first + dt.timedelta(days=missed + 1)
+        ]
+
+    def test_lock_held_at_the_fire_time_the_next_time_runs_the_day(
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A manual run holds the lock at 06:00: no run, no failure, no retry; the
+        next morning's pass runs both days, each once."""
+        clock = frozen_apscheduler
+        start = dt.datetime(2024, 1, 10, 5, 55, tzinfo=ZoneInfo(NY))
+        clock.advance(start - clock.now())
+        with fresh_engine.begin() as conn:
+            make_run(conn, first=dt.date(2024, 1, 8), last=dt.date(2024, 1, 8))
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time="06:00"),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        monkeypatch.setattr(scheduler, "_main_loop", lambda: None)
+        scheduler.start()
+        try:
+            clock.advance(dt.timedelta(minutes=10))
+            with (
+                caplog.at_level(logging.INFO, logger="jobs"),
+                run_lock(fresh_engine, at=clock.now()),
+            ):
+                scheduler._process_jobs()
+            assert seen == []
+            assert retries(scheduler) == []
+            clock.advance(dt.timedelta(days=1))
+            scheduler._process_jobs()
+        finally:
+            scheduler.shutdown(wait=False)
+        assert [day for _, day in seen] == [dt.date(2024, 1, 9), dt.date(2024, 1, 10)]
+        assert statuses(fresh_engine) == ["succeeded"] * 3
+        assert not any("failed" in m for m in caplog.messages)
+
+    def test_a_failed_pass_is_retried_after_the_delay(
+        self,
+        fresh_engine: Engine,
+        frozen_apscheduler: FixedClock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """06:00 fails twice; the retries run at 06:15 and 06:30 (the second
+        succeeds), and the next morning runs only its own day."""
+        clock = frozen_apscheduler
+        start = dt.datetime(2024, 1, 10, 5, 55, tzinfo=ZoneInfo(NY))
+        clock.advance(start - clock.now())
+        real = classify_stage
+        calls: list[int] = []
+
+        def classify(conn: Any, ctx: Any) -> Any:
+            calls.append(1)
+            if len(calls) <= 2:
+                raise RuntimeError("injected failure")
+            return real(conn, ctx)
+
+        monkeypatch.setattr(pipeline, "classify", classify)
+        seen: list[tuple[str, dt.date]] = []
+        scheduler, _ = build_scheduler(
+            engine=fresh_engine,
+            settings=settings(time="06:00", retry_attempts=2, retry_delay_minutes=15),
+            clock=clock,
+            runner=recording(seen, clock),
+        )
+        drive(
+            scheduler,
+            clock,
+            monkeypatch,
+            until=start + dt.timedelta(days=1, hours=1),
+        )
+        assert seen == [
+            ("2024-01-10 06:00 EST", dt.date(2024, 1, 9)),
+            ("2024-01-10 06:15 EST", dt.date(2024, 1, 9)),
+            ("2024-01-10 06:30 EST", dt.date(2024, 1, 9)),
+            ("2024-01-11 06:00 EST", dt.date(2024, 1, 10)),
+        ]
+        assert statuses(fresh_engine) == ["failed", "failed", "succeeded", "succeeded"]

@@ -7,12 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, update
 
 from jobs.nightly import run_pass
 from jobs.status import status_report
 from reconcile import pipeline
-from reconcile.categories import RecoupmentStatus, RefundStatus, RunStatus
+from reconcile.categories import RecoupmentStatus, RefundStatus, RunStatus, RunTrigger
+from reconcile.cli import main
 from reconcile.clock import FixedClock
 from reconcile.db.locks import nightly_lock, run_lock
 from reconcile.db.tables import ReconRun, Recoupment, Refund
@@ -200,3 +202,144 @@ class TestDueSoon:
             "due_within_7_days": {"count": 1, "amount": "7.00"},
             "due_within_30_days": {"count": 2, "amount": "16.00"},
         }
+
+
+def record_skip(
+    engine: Engine,
+    *,
+    day: dt.date,
+    skipped: tuple[dt.date, dt.date],
+    status: RunStatus = RunStatus.SUCCEEDED,
+) -> int:
+    """A nightly run for ``day`` whose pass recorded ``skipped``."""
+    with engine.begin() as conn:
+        run_id = make_run(conn, first=day, last=day, status=status)
+        conn.execute(
+            update(ReconRun)
+            .where(ReconRun.id == run_id)
+            .values(
+                trigger=RunTrigger.NIGHTLY,
+                skipped_first=skipped[0],
+                skipped_last=skipped[1],
+            )
+        )
+    return run_id
+
+
+def manual_run(engine: Engine, first: dt.date, last: dt.date) -> None:
+    with engine.begin() as conn:
+        make_run(conn, first=first, last=last)
+
+
+def ranges(status: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return [(s["from"], s["to"], s["days"]) for s in status["skipped_ranges"]]
+
+
+class TestSkippedRanges:
+    def test_every_unrun_range_is_listed_oldest_first(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Two outages, two skips: both stay listed, not only the newest."""
+        older = record_skip(fresh_engine, day=D(1, 20), skipped=(D(1, 1), D(1, 10)))
+        newer = record_skip(fresh_engine, day=D(3, 1), skipped=(D(2, 1), D(2, 14)))
+        status = report(fresh_engine)
+        assert ranges(status) == [
+            ("2024-01-01", "2024-01-10", 10),
+            ("2024-02-01", "2024-02-14", 14),
+        ]
+        assert [s["run_id"] for s in status["skipped_ranges"]] == [older, newer]
+        assert status["skipped"] == status["skipped_ranges"][-1]
+
+    def test_several_runs_together_cover_a_range(self, fresh_engine: Engine) -> None:
+        """Two manual runs filling the range between them clear it."""
+        record_skip(fresh_engine, day=D(3, 1), skipped=(D(2, 1), D(2, 14)))
+        manual_run(fresh_engine, D(2, 1), D(2, 7))
+        manual_run(fresh_engine, D(2, 8), D(2, 14))
+        status = report(fresh_engine)
+        assert status["skipped_ranges"] == []
+        assert status["skipped"] is None
+
+    def test_a_partly_covered_range_shows_the_days_left(
+        self, fresh_engine: Engine
+    ) -> None:
+        """A manual run over the middle of the range leaves both ends listed."""
+        run_id = record_skip(fresh_engine, day=D(3, 1), skipped=(D(2, 1), D(2, 14)))
+        manual_run(fresh_engine, D(2, 5), D(2, 9))
+        status = report(fresh_engine)
+        assert ranges(status) == [
+            ("2024-02-01", "2024-02-04", 4),
+            ("2024-02-10", "2024-02-14", 5),
+        ]
+        assert {s["run_id"] for s in status["skipped_ranges"]} == {run_id}
+
+    def test_a_failed_run_over_the_range_does_not_clear_it(
+        self, fresh_engine: Engine
+    ) -> None:
+        """Only succeeded runs fill skipped days."""
+        record_skip(fresh_engine, day=D(3, 1), skipped=(D(2, 1), D(2, 14)))
+        with fresh_engine.begin() as conn:
+            make_run(conn, first=D(2, 1), last=D(2, 14), status=RunStatus.FAILED)
+        assert ranges(report(fresh_engine)) == [("2024-02-01", "2024-02-14", 14)]
+
+    def test_a_skip_recorded_by_a_failed_run_is_only_pending(
+        self, fresh_engine: Engine
+    ) -> None:
+        """The pass whose first run failed did not move the watermark: not skipped
+        yet, the next pass plans the same skip (pending.will_skip)."""
+        manual_run(fresh_engine, D(2, 20), D(2, 20))
+        record_skip(
+            fresh_engine,
+            day=D(3, 7),
+            skipped=(D(2, 21), D(3, 6)),
+            status=RunStatus.FAILED,
+        )
+        settings = replace(Settings(), schedule=ScheduleSettings(max_catch_up_days=3))
+        status = report(fresh_engine, settings)
+        assert status["skipped_ranges"] == []
+        assert status["pending"]["will_skip"] == {
+            "from": "2024-02-21", "to": "2024-03-06", "days": 15
+        }  # fmt: skip
+
+
+class TestStatusText:
+    def test_each_unrun_range_gets_a_line_with_its_command(
+        self, fresh_url: str, fresh_engine: Engine
+    ) -> None:
+        """reconcile status prints every skipped range, each with its remedy."""
+        record_skip(fresh_engine, day=D(1, 20), skipped=(D(1, 1), D(1, 10)))
+        record_skip(fresh_engine, day=D(3, 1), skipped=(D(2, 1), D(2, 14)))
+        result = CliRunner().invoke(
+            main, ["--database-url", fresh_url, "status"], catch_exceptions=False
+        )
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        at = next(i for i, ln in enumerate(lines) if ln.startswith("Skipped by"))
+        assert [ln[22:].split(";")[1] for ln in lines[at : at + 2]] == [
+            " reconcile them with: reconcile run --from 2024-01-01 --to 2024-01-10",
+            " reconcile them with: reconcile run --from 2024-02-01 --to 2024-02-14",
+        ]
+        assert lines[at + 1][:22].strip() == ""
+
+
+class TestLastRunError:
+    def test_only_the_first_line_of_a_database_error(
+        self, fresh_engine: Engine
+    ) -> None:
+        """A database error's SQL and parameters stay in the run record only."""
+        error = (
+            "IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed: t.a\n"
+            "[SQL: insert into t values (?)]\n[parameters: ('ACCT-1',)]"
+        )
+        with fresh_engine.begin() as conn:
+            run_id = make_run(conn, status=RunStatus.FAILED)
+            conn.execute(
+                update(ReconRun).where(ReconRun.id == run_id).values(error=error)
+            )
+        assert report(fresh_engine)["last_run"]["error"] == (
+            "IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed: t.a"
+        )
+
+
+def D(month: int, day: int) -> dt.date:
+    """A day of 2024 (reads like a date literal)."""
+    return dt.date(2024, month, day)

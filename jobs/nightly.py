@@ -27,7 +27,7 @@ from reconcile import pipeline, views
 from reconcile.categories import RunTrigger
 from reconcile.clock import Clock, local_date
 from reconcile.db.locks import RunLockHeld, nightly_lock
-from reconcile.errors import ReconcileError
+from reconcile.errors import ReconcileError, describe_error
 from reconcile.periods import RunWindow
 from reconcile.settings import Settings
 
@@ -47,25 +47,6 @@ class Runner(Protocol):
         trigger: RunTrigger,
         skipped: tuple[dt.date, dt.date] | None,
     ) -> pipeline.RunResult: ...
-
-
-#: The longest error description a nightly message or log line carries.
-MAX_ERROR_CHARS = 300
-
-
-def describe_error(error: BaseException) -> str:
-    """Name ``error`` in one line: its type and the first line of its message.
-
-    A database error's message goes on, after its first line, with the SQL statement,
-    its bound parameters and the server's DETAIL, which may quote patient data; those
-    stay out of log lines and the one-sentence error (the run record keeps them).
-    """
-    lines = str(error).strip().splitlines()
-    first = lines[0].strip() if lines else ""
-    text = f"{type(error).__name__}: {first}" if first else type(error).__name__
-    if len(text) > MAX_ERROR_CHARS:
-        text = text[: MAX_ERROR_CHARS - 1] + "…"
-    return text
 
 
 class NightlyRunFailed(ReconcileError):

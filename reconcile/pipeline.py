@@ -33,6 +33,7 @@ from reconcile.db.bulk import analyze
 from reconcile.db.engine import RUN_OPTIONS
 from reconcile.db.locks import RunLockHeld, run_lock
 from reconcile.db.tables import ReconException, ReconRun, Recoupment, Refund
+from reconcile.errors import describe_error
 from reconcile.faults import checkpoint
 from reconcile.matching import QUEUE_RULES, apply_rules
 from reconcile.money import format_magnitude
@@ -312,7 +313,7 @@ def run(
                 )
         except BaseException as error:
             _fail_record(engine, run_id, error, clock.now())
-            log.error("run %d failed: %s", run_id, error)
+            log.error("run %d failed: %s", run_id, describe_error(error))
             raise
     log.info(
         "run %d succeeded: %d exception(s) created, %d resolved",

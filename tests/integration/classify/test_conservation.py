@@ -25,7 +25,6 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, func, select

@@ -454,4 +454,11 @@ def readme() -> str:
         f"{'' if s.valid else ' **Invalid.**'} |"
         for s in SCENARIOS.values()
     ]
+    lines += [
+        "",
+        "`ach_two_claims.835.997` and `reversal_then_repay.835.997` are the 999",
+        "acknowledgements pyx12's `x12valid` wrote for those two files (it names them",
+        "`.997`); they are kept, not generated, as the acknowledgements that share a",
+        "folder with 835s and that `import era` of a folder must pass over.",
+    ]
     return "\n".join(lines) + "\n"

@@ -25,6 +25,13 @@ class ImportStatus(enum.StrEnum):
     VALID = "valid"  # --check: it would load
 
 
+def _escape_controls(text: str) -> str:
+    return "".join(
+        f"\\x{ord(ch):02x}" if (ord(ch) < 32 and ch != "\t") or ch == "\x7f" else ch
+        for ch in text
+    )
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with (or worth a warning about) a file, and where.
@@ -38,6 +45,12 @@ class Problem:
     segment_id: str | None = None
     line: int | None = None
     column: str | None = None
+
+    def __post_init__(self) -> None:
+        # A reason may quote the file; control characters (a NUL, a terminal escape)
+        # are shown escaped, so that neither a terminal nor a database sees them.
+        if any((ord(ch) < 32 and ch != "\t") or ch == "\x7f" for ch in self.reason):
+            object.__setattr__(self, "reason", _escape_controls(self.reason))
 
     @property
     def place(self) -> str:

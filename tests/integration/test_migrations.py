@@ -22,10 +22,13 @@ from reconcile.db.schema import (
     head_revision,
     upgrade,
 )
-from reconcile.db.tables import AuditEvent, ReconMatch, SourceFile
-from tests.factories import make_run
+from reconcile.db.tables import AuditEvent, ReconException, ReconMatch, SourceFile
+from reconcile.queues.actions import decide_exception
+from tests.factories import make_claim, make_claim_payment, make_payment, make_run
+from tests.helpers import run
 
 NOW = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
+MARCH_4 = dt.date(2024, 3, 4)
 
 
 def _add_file(
@@ -262,3 +265,72 @@ class TestConstraints:
         assert stored == NOW
         assert stored.tzinfo is not None
         assert stored.utcoffset() == dt.timedelta(0)
+
+
+def _fingerprints(engine: Engine) -> dict[int, str]:
+    table = ReconException.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.fingerprint)).all()
+    return {int(i): str(f) for i, f in rows}
+
+
+class TestPaymentAmountInFingerprints:
+    """Revision 0005 renames stored exceptions as the code now names them."""
+
+    def test_decisions_survive_the_rename(self, scratch) -> None:  # type: ignore[no-untyped-def]
+        """Exceptions stored before 0005 (fingerprints without BPR02) are found by
+        the next run under their new names: same ids, decisions kept."""
+        engine = make_engine(scratch.new_url())
+        try:
+            with engine.begin() as conn:
+                make_claim(conn, claim_id="K1", submitted_on=dt.date(2024, 3, 1))
+                make_claim(conn, claim_id="K2", expected_cents=10_000)
+                payment = make_payment(
+                    conn,
+                    trace_number="T1",
+                    amount_cents=700,
+                    paid_on=dt.date(2024, 3, 4),
+                )
+                make_claim_payment(
+                    conn, payment_id=payment, claim_id="NOPE", paid_cents=300
+                )
+                for _ in range(2):
+                    make_claim_payment(
+                        conn, payment_id=payment, claim_id="K2", paid_cents=200
+                    )
+            run(engine)
+            table = ReconException.__table__
+            before = _fingerprints(engine)
+            renamed = {i: f for i, f in before.items() if ":T1:700:" in f}
+            kinds = {f.split(":")[0] for f in renamed.values()}
+            assert {
+                "era_without_deposit",
+                "unmatched_remittance",
+                "not_posted",
+            } <= kinds
+            decided = min(renamed)
+            with engine.begin() as conn:
+                decide_exception(
+                    conn, exception_id=decided, decision="dismissed", note="known",
+                    actor="ana", at=NOW,
+                )  # fmt: skip
+
+            downgrade(engine, "0004")
+            old = _fingerprints(engine)
+            for exception_id, fingerprint in renamed.items():
+                assert old[exception_id] == fingerprint.replace(":T1:700:", ":T1:")
+
+            upgrade(engine)
+            assert _fingerprints(engine) == before
+            run(engine)
+            with engine.connect() as conn:
+                after = {
+                    r.id: r
+                    for r in conn.execute(
+                        select(table.c.id, table.c.fingerprint, table.c.decision)
+                    )
+                }
+            assert {i: r.fingerprint for i, r in after.items()} == before
+            assert after[decided].decision == "dismissed"
+        finally:
+            engine.dispose()

@@ -19,7 +19,7 @@ from reconcile.demo.bai2_writer import (
 )
 from reconcile.ingest import FileRejected, Problem
 from reconcile.ingest.practice.bai2_deposits import read_bai2, reassociation_trace
-from reconcile.ingest.practice.bai2_records import looks_like_bai2
+from reconcile.ingest.practice.bai2_records import looks_like_bai2, parse_bai2
 from reconcile.ingest.tabular.problems import ProblemLog
 
 AS_OF = dt.date(2024, 3, 1)
@@ -272,3 +272,23 @@ class TestDetection:
         csv_file.write_text("deposit_id,deposit_date,amount\n")
         assert looks_like_bai2(bank)
         assert not looks_like_bai2(csv_file)
+
+
+def test_a_nul_byte_rejects_the_file_at_its_line(tmp_path: Path) -> None:
+    """No database text column holds a NUL: the file is refused, naming the line."""
+    path = tmp_path / "nul.bai"
+    path.write_bytes(
+        b"01,BANK,PRACTICE,240301,0600,1,,,2/\n02,PRACTICE,BANK,1\x00,240301/\n"
+    )
+    with pytest.raises(FileRejected) as caught:
+        parse_bai2(path=path)
+    (problem,) = caught.value.problems
+    assert problem.line == 2
+    assert "NUL" in problem.reason
+
+
+def test_a_problem_quoting_control_characters_shows_them_escaped() -> None:
+    """A reason quoting the file never carries a NUL or a terminal escape."""
+    problem = Problem("type code '\x00\x1b[2J' is unknown", line=3)
+    assert problem.reason == "type code '\\x00\\x1b[2J' is unknown"
+    assert Problem("tab\tkept").reason == "tab\tkept"

@@ -51,9 +51,20 @@ def _lines(path: Path) -> list[_Line]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
+    lines = text.splitlines()
+    nul = next((n for n, raw in enumerate(lines, start=1) if "\x00" in raw), None)
+    if nul is not None:
+        # BAI2 is text; no database text column can hold a NUL character.
+        raise FileRejected(
+            [
+                Problem(
+                    "contains a NUL character (byte 0): not a BAI2 text file", line=nul
+                )
+            ]
+        )
     return [
         _Line(number, raw.strip())
-        for number, raw in enumerate(text.splitlines(), start=1)
+        for number, raw in enumerate(lines, start=1)
         if raw.strip()
     ]
 

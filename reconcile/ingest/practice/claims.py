@@ -16,7 +16,7 @@ blocks reserved up front, not a sequence call per row: versions get first id +
 version order; so no sort is needed and each primary key grows at its end. A load
 that at least doubles a table rebuilds its secondary indexes (and on PostgreSQL its
 foreign keys) once instead of maintaining them row by row
-(:mod:`~reconcile.ingest.practice.rebuild`).
+(:mod:`~reconcile.ingest.rebuild`).
 
 Versions follow the order files are imported in: an older export imported later
 becomes the newest version.
@@ -42,12 +42,12 @@ from sqlalchemy import (
 
 from reconcile.db.bulk import reserve_ids
 from reconcile.db.tables import ExpectedClaim, ExpectedClaimVersion
-from reconcile.ingest.practice.rebuild import (
+from reconcile.ingest.practice.staging import table_of
+from reconcile.ingest.rebuild import (
     lock_for_rebuild,
     rebuilt,
     worth_rebuilding,
 )
-from reconcile.ingest.practice.staging import table_of
 
 log = logging.getLogger(__name__)
 

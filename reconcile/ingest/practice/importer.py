@@ -33,7 +33,6 @@ from reconcile.ingest.practice.bai2_deposits import read_bai2
 from reconcile.ingest.practice.bai2_records import looks_like_bai2
 from reconcile.ingest.practice.claims import write_claims
 from reconcile.ingest.practice.keyed import insert_new, known_but_different
-from reconcile.ingest.practice.rebuild import tune_for_bulk_load
 from reconcile.ingest.practice.sources import PracticeSource
 from reconcile.ingest.practice.staging import (
     create_stage,
@@ -42,6 +41,7 @@ from reconcile.ingest.practice.staging import (
     repeated_keys,
     stage_table,
 )
+from reconcile.ingest.rebuild import tune_for_bulk_load
 from reconcile.ingest.tabular.files import open_table, sheet_identity
 from reconcile.ingest.tabular.problems import ProblemLog
 from reconcile.ingest.tabular.rows import bind_header, stage_rows

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, exists, insert, literal, or_, select
 
 from reconcile.db.tables import SourceFile
-from reconcile.ingest.practice.rebuild import (
+from reconcile.ingest.rebuild import (
     lock_for_rebuild,
     rebuilt,
     worth_rebuilding,
@@ -69,7 +69,7 @@ def insert_new(
     """Write the staged rows whose ``key`` is not in ``target``; return how many.
 
     The stage holds ``staged`` rows: a load that at least doubles ``target``
-    rebuilds its indexes once (:mod:`~reconcile.ingest.practice.rebuild`).
+    rebuilds its indexes once (:mod:`~reconcile.ingest.rebuild`).
     """
     s, t = stage.c, target.c
     rows = select(

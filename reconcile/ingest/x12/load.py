@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from reconcile.db.base import Base
 from reconcile.db.bulk import copy_rows, reserve_ids
 from reconcile.db.tables import X12Payment
 from reconcile.ingest.outcome import LoadResult
+from reconcile.ingest.rebuild import lock_for_rebuild, rebuilt, worth_rebuilding
 from reconcile.ingest.x12.counting import CountingSink, DedupeKey
 from reconcile.ingest.x12.reader import read_remittance
 from reconcile.ingest.x12.records import (
@@ -64,6 +67,12 @@ _KNOWN_PAYMENT = (
 )
 #: Tables with many columns that are usually NULL (see _without_empty_columns).
 _SPARSE_TABLES = frozenset({CLAIM_TABLE, LINE_TABLE})
+#: Bytes of 835 per claim, for guessing a file's claims from its size before
+#: reading it: generated claims of one to three lines take ~345, payers' real ones
+#: (more NM1, REF, DTM and AMT segments) more, so the guess errs low.
+BYTES_PER_CLAIM = 350
+#: The tables a large file fills: rebuilt after it rather than maintained per row.
+_BULK_TABLES = (CLAIM_TABLE, LINE_TABLE, ADJUSTMENT_TABLE)
 
 
 def _json_text(value: Any) -> str:
@@ -289,10 +298,27 @@ def load_file(
             the file may already be written in the transaction).
     """
     sink = DatabaseSink(conn, source_file_id=source_file_id)
-    with path.open("rb") as stream:
-        read = read_remittance(stream, sink=sink, allow_unbalanced=allow_unbalanced)
-    sink.flush()
+    with _rebuilt_if_large(conn, claims=path.stat().st_size // BYTES_PER_CLAIM):
+        with path.open("rb") as stream:
+            read = read_remittance(stream, sink=sink, allow_unbalanced=allow_unbalanced)
+        sink.flush()
     return sink.result(read)
+
+
+@contextmanager
+def _rebuilt_if_large(conn: Connection, *, claims: int) -> Iterator[None]:
+    """Load a file of about ``claims`` claims; when that at least doubles the claim
+    table (a first import, a backfill), without the secondary indexes and foreign
+    keys of the claim, line and CAS tables, built again once at the end
+    (:mod:`reconcile.ingest.rebuild`)."""
+    tables = [Base.metadata.tables[name] for name in _BULK_TABLES]
+    rebuild = worth_rebuilding(conn, tables[0], new_rows=claims) and lock_for_rebuild(
+        conn, [Base.metadata.tables[PAYMENT_TABLE], *tables]
+    )
+    with ExitStack() as stack:
+        for table in tables:
+            stack.enter_context(rebuilt(conn, table, rebuild=rebuild))
+        yield
 
 
 def check_file(*, path: Path, allow_unbalanced: bool) -> LoadResult:

@@ -467,6 +467,11 @@ def _take(p: _Planner, n: NettedReference) -> None:
     if already is not None and already.fingerprint in targets:
         p.offset(already.fingerprint, n)
         return
+    if already is not None and already.fingerprint == plb_fingerprint(n):
+        # The recoupment this entry started on an earlier run: planned as then, so
+        # a re-run changes nothing (not as a known recoupment this entry offsets).
+        targets[already.fingerprint] = _new_take(p, n, claim_id)
+        return
     if already is not None:
         targets[already.fingerprint] = p.from_known(already, n, cited=cites(already))
         return
@@ -502,10 +507,14 @@ def _take(p: _Planner, n: NettedReference) -> None:
         if by_claim is not None:
             targets[by_claim.fingerprint] = p.from_known(by_claim, n, cited=False)
             return
-    fingerprint = plb_fingerprint(n)
+    targets[plb_fingerprint(n)] = _new_take(p, n, claim_id)
+
+
+def _new_take(p: _Planner, n: NettedReference, claim_id: str | None) -> Take:
+    """The recoupment a ``WO`` +X starts when it offsets nothing known."""
     original_id, original_on = p.original(claim_id, n.paid_on)
-    targets[fingerprint] = Take(
-        fingerprint=fingerprint,
+    return Take(
+        fingerprint=plb_fingerprint(n),
         reason=RecoupmentReason.PLB_OFFSET,
         payer_id=n.payer_id,
         claim_id=claim_id,

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Connection, Engine, select
 
 from reconcile.db.tables import ReconException as E
-from reconcile.db.tables import Recoupment, Refund
+from reconcile.db.tables import ReconRun, Recoupment, Refund
 from reconcile.periods import RunWindow
 from reconcile.queues import recoupment_action
 from reconcile.queues.notices import add_notice
@@ -161,6 +161,43 @@ class TestPlb:
         assert _recoupments(fresh_engine) == [("plb_offset", "W1", 3_000, "offset")]
         kinds = {v["kind"] for v in open_exceptions(fresh_engine).values()}
         assert "recoupment" in kinds
+
+    def test_rerun_of_a_wo_that_starts_a_recoupment_changes_nothing(
+        self, fresh_engine: Engine
+    ) -> None:
+        """The recoupment a WO +X started is planned the same way on a re-run: the
+        second run neither rewrites its exception nor counts it as updated."""
+        with fresh_engine.begin() as conn:
+            make_claim(conn, claim_id="W1")
+            _remit(
+                conn, on=D(2024, 1, 10), trace="T0", lines=[("W1", "1", 10_000, "ICNW")]
+            )
+            payment = make_payment(conn, paid_on=D(2024, 3, 8), trace_number="T9")
+            make_plb(
+                conn,
+                payment_id=payment,
+                reason_code="WO",
+                reference="W1 ICNW",
+                amount_cents=3_000,
+            )
+        e = E.__table__
+        seen = (e.c.fingerprint, e.c.kind, e.c.detail, e.c.amount_cents, e.c.status)
+
+        def exceptions() -> list[tuple[object, ...]]:
+            with fresh_engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(select(*seen).order_by(e.c.id))]
+
+        run(fresh_engine)
+        first = exceptions()
+        again = run(fresh_engine)
+        assert exceptions() == first
+        assert ("overpayment recovery (PLB WO +)",) in {(r[2],) for r in first}
+        with fresh_engine.connect() as conn:
+            counts = conn.execute(
+                select(ReconRun.counts).where(ReconRun.id == again.run_id)
+            ).scalar_one()
+        assert counts["exceptions"]["updated"] == 0
+        assert _recoupments(fresh_engine) == [("plb_offset", "W1", 3_000, "offset")]
 
     def test_deferred_then_taken_is_one_recoupment(self, fresh_engine: Engine) -> None:
         """Reversal netting −X plus WO −X: pending; the later WO +X offsets it."""

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from reconcile.categories import SourceKind, SourceStatus
 from reconcile.clock import FixedClock
@@ -165,3 +165,34 @@ def test_copy_rows_uses_copy_on_postgres(fresh_engine: Engine) -> None:
         ]
         assert copy_rows(conn, "bank_deposit", COLUMNS, rows) == 3
         assert reserve_ids(conn, "bank_deposit", 1) == first + 3
+
+
+@pytest.mark.parametrize("count", [0, 1, 165, 166, 167, 5_000, 5_001, 12_345])
+def test_copy_rows_writes_every_row_once(fresh_engine: Engine, count: int) -> None:
+    """Whatever the count (on SQLite: 166 rows of six values per INSERT, chunks of
+    5,000, a remainder), every row lands once with its own values."""
+    with write_transaction(fresh_engine) as conn:
+        file_id = conn.execute(
+            insert(SourceFile)
+            .values(
+                kind=SourceKind.DEPOSITS, name="d.csv", path="d.csv", sha256="h",
+                size_bytes=1, status=SourceStatus.LOADED, imported_at=CLOCK.now(),
+                counts={}, skipped=0, warnings=[], allowed_unbalanced=False,
+            )
+            .returning(SourceFile.id)
+        ).scalar_one()  # fmt: skip
+        first = reserve_ids(conn, "bank_deposit", max(count, 1))
+        rows = [
+            (first + n, file_id, n + 1, f"D{n}", dt.date(2024, 3, 1 + n % 28), n * 7)
+            for n in range(count)
+        ]
+        assert copy_rows(conn, "bank_deposit", COLUMNS, rows) == count
+    d = BankDeposit
+    with fresh_engine.connect() as conn:
+        stored = conn.execute(
+            select(
+                d.id, d.source_file_id, d.line_number, d.deposit_id, d.deposit_on,
+                d.amount_cents,
+            ).order_by(d.id)
+        ).all()  # fmt: skip
+    assert [tuple(row) for row in stored] == rows

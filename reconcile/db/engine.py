@@ -15,6 +15,13 @@ connection lowers it again. Imports stream a file through a temporary table and
 stays cached); a run joins million-row tables again and again, where it pays.
 
 PostgreSQL: psycopg 3 (``postgresql://`` URLs are read as ``postgresql+psycopg://``).
+Every connection may keep up to :data:`POSTGRES_TEMP_BUFFERS` of temporary-table
+pages in memory (the server's default, 8 MB, is set before a session first touches a
+temporary table, and a run's temporary tables of a million claims are a hundred times
+that: every join on them read the pages back from the operating system). The same
+``large_cache`` option gives a run's transaction :data:`POSTGRES_RUN_SETTINGS`: memory
+for its sorts and hashes, and no JIT compilation (compiling each of a run's few
+hundred statements cost more than it saved).
 """
 
 from __future__ import annotations
@@ -113,6 +120,34 @@ def _set_cache(conn: Any, *, large: bool) -> None:
     info[_CACHE_KEY] = wanted
 
 
+#: Temporary-table pages a PostgreSQL session may keep in memory (allocated only as
+#: its temporary tables grow; the server's default is 8 MB).
+POSTGRES_TEMP_BUFFERS = "512MB"
+#: Settings of a run's transaction on PostgreSQL (``SET LOCAL``: they end with it).
+POSTGRES_RUN_SETTINGS = {"work_mem": "64MB", "jit": "off"}
+
+
+def _on_postgresql_connect(
+    dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry
+) -> None:
+    cursor = dbapi_connection.cursor()
+    # Only valid before the session's first temporary table: hence at connect.
+    cursor.execute(f"SET temp_buffers = '{POSTGRES_TEMP_BUFFERS}'")
+    cursor.close()
+    # psycopg opened a transaction for the SET: end it, so the pool sees none.
+    dbapi_connection.commit()
+
+
+def _on_postgresql_begin(conn: Any) -> None:
+    if not conn.get_execution_options().get("large_cache", False):
+        return
+    for name, value in POSTGRES_RUN_SETTINGS.items():
+        conn.exec_driver_sql(
+            "SELECT set_config(%(name)s, %(value)s, true)",
+            {"name": name, "value": value},
+        )
+
+
 def _on_sqlite_begin(conn: Any) -> None:
     options = conn.get_execution_options()
     _set_cache(conn, large=bool(options.get("large_cache", False)))
@@ -132,7 +167,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "connect", _on_postgresql_connect)
+    event.listen(engine, "begin", _on_postgresql_begin)
+    return engine
 
 
 def check_connection(engine: Engine) -> None:

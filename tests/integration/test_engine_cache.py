@@ -1,12 +1,20 @@
-"""SQLite's page cache is large only on a run's connection: imports stay flat."""
+"""A run's connection gets its own memory settings (SQLite's page cache,
+PostgreSQL's work_mem and JIT); imports and reads keep the defaults."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, text
 
-from reconcile.db.engine import RUN_OPTIONS, SQLITE_CACHE_KIB, make_engine
+from reconcile.db.engine import (
+    POSTGRES_RUN_SETTINGS,
+    POSTGRES_TEMP_BUFFERS,
+    RUN_OPTIONS,
+    SQLITE_CACHE_KIB,
+    make_engine,
+)
 
 DEFAULT_KIB = 2000  # SQLite's compiled-in default page cache, -2000 = 2000 KiB
 
@@ -37,5 +45,38 @@ class TestSqliteCache:
                 conn.begin(),
             ):
                 assert _cache(conn) == (-DEFAULT_KIB, -DEFAULT_KIB)
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.postgres
+class TestPostgresSettings:
+    def test_run_transactions_get_memory_and_no_jit(self, database_url: str) -> None:
+        """Every session may keep 512 MB of temporary-table pages; only a run's
+        transaction gets the run's work_mem and no JIT, and only until it ends."""
+        engine = make_engine(database_url, pool_size=1)
+
+        def shown(conn: Connection) -> tuple[str, str, str]:
+            return (
+                conn.execute(text("SHOW temp_buffers")).scalar_one(),
+                conn.execute(text("SHOW work_mem")).scalar_one(),
+                conn.execute(text("SHOW jit")).scalar_one(),
+            )
+
+        try:
+            with engine.begin() as conn:
+                plain = shown(conn)
+            with (
+                engine.connect().execution_options(**RUN_OPTIONS) as conn,
+                conn.begin(),
+            ):
+                assert shown(conn) == (
+                    POSTGRES_TEMP_BUFFERS,
+                    POSTGRES_RUN_SETTINGS["work_mem"],
+                    "off",
+                )
+            with engine.begin() as conn:
+                assert shown(conn) == plain
+            assert plain[0] == POSTGRES_TEMP_BUFFERS
         finally:
             engine.dispose()

@@ -87,9 +87,10 @@ class DatabaseSink(CountingSink):
     ) -> None:
         super().__init__()
         self._conn = conn
+        self._sqlite = conn.dialect.name == "sqlite"
         # SQLite binds a NULL at a cost that COPY does not have: only SQLite's
         # inserts leave out the columns a batch never fills.
-        self._sparse = _SPARSE_TABLES if conn.dialect.name == "sqlite" else frozenset()
+        self._sparse = _SPARSE_TABLES if self._sqlite else frozenset()
         self._source_file_id = source_file_id
         self._flush_rows = flush_rows
         self._buffers: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
@@ -109,8 +110,9 @@ class DatabaseSink(CountingSink):
         first = self._next[table]
         if first + count > self._end[table]:
             # On SQLite a reservation is "one past the highest id written", so the
-            # ids handed out so far (the rows still buffered) must be written first.
-            if self._buffers[table]:
+            # ids handed out so far (the rows still buffered) must be written first;
+            # a PostgreSQL sequence needs no such flush.
+            if self._sqlite and self._buffers[table]:
                 self.flush()
             size = min(_MAX_BLOCK, max(_FIRST_BLOCK, self._taken[table]))
             size = max(size, count)

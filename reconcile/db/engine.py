@@ -26,9 +26,11 @@ hundred statements cost more than it saved).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -139,9 +141,34 @@ def _on_postgresql_connect(
 
 
 def _on_postgresql_begin(conn: Any) -> None:
-    if not conn.get_execution_options().get("large_cache", False):
+    if conn.get_execution_options().get("large_cache", False):
+        _set_local(conn, POSTGRES_RUN_SETTINGS)
+
+
+@contextmanager
+def postgres_settings(conn: Connection, **settings: str) -> Iterator[None]:
+    """Give the statements in the block these PostgreSQL settings, then put back
+    what the transaction had (nothing happens on SQLite).
+
+    Only a block that ends normally puts them back: after an error the transaction
+    (or the savepoint around the block) is rolled back, and that undoes them too.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
         return
-    for name, value in POSTGRES_RUN_SETTINGS.items():
+    before = {
+        name: conn.exec_driver_sql(
+            "SELECT current_setting(%(name)s)", {"name": name}
+        ).scalar_one()
+        for name in settings
+    }
+    _set_local(conn, settings)
+    yield
+    _set_local(conn, before)
+
+
+def _set_local(conn: Connection, settings: Mapping[str, str]) -> None:
+    for name, value in settings.items():
         conn.exec_driver_sql(
             "SELECT set_config(%(name)s, %(value)s, true)",
             {"name": name, "value": value},

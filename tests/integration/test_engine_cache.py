@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, exc, text
 
 from reconcile.db.engine import (
     POSTGRES_RUN_SETTINGS,
@@ -14,6 +14,7 @@ from reconcile.db.engine import (
     RUN_OPTIONS,
     SQLITE_CACHE_KIB,
     make_engine,
+    postgres_settings,
 )
 
 DEFAULT_KIB = 2000  # SQLite's compiled-in default page cache, -2000 = 2000 KiB
@@ -78,5 +79,25 @@ class TestPostgresSettings:
             with engine.begin() as conn:
                 assert shown(conn) == plain
             assert plain[0] == POSTGRES_TEMP_BUFFERS
+        finally:
+            engine.dispose()
+
+    def test_postgres_settings_last_for_the_block(self, database_url: str) -> None:
+        """A block's settings apply inside it and the transaction's come back after;
+        a savepoint rolled back over a failed block undoes them too."""
+        engine = make_engine(database_url, pool_size=1)
+        show = text("SHOW enable_nestloop")
+        try:
+            with engine.begin() as conn:
+                with postgres_settings(conn, enable_nestloop="off"):
+                    assert conn.execute(show).scalar_one() == "off"
+                assert conn.execute(show).scalar_one() == "on"
+                with (
+                    pytest.raises(exc.DBAPIError),
+                    conn.begin_nested(),
+                    postgres_settings(conn, enable_nestloop="off"),
+                ):
+                    conn.execute(text("SELECT 1 / 0"))
+                assert conn.execute(show).scalar_one() == "on"
         finally:
             engine.dispose()

@@ -6,7 +6,14 @@ sorted, after the load is several times faster (SQLite: 10 s → 2 s for a milli
 claims). On PostgreSQL every inserted row also fires a foreign-key trigger (about
 4 s per million rows and key); adding the constraint back after the load checks
 all rows with one join instead. The PostgreSQL manual gives both pieces of advice
-("Populating a Database"). Unique constraints stay in place and guard the load.
+("Populating a Database"). Unique keys (the primary key, unique constraints and
+indexes) stay in place and guard the load, unless the loading code guarantees them
+itself and says so (``unique=True``, PostgreSQL only): then they go too, with the
+foreign keys of other tables that point at them, and come back after the load. Each
+index is then built once from sorted keys instead of a B-tree descent and its WAL
+per row (a million claim versions: 3.1 s with both keys in place; 1.3 s without,
+plus 0.3 s and 0.4 s to add them back), and adding a key back checks every row
+again, in the same transaction: a violation still rolls the whole load back.
 
 The drop and the rebuild happen inside the import's one transaction, so a rejected
 or failed import rolls both back, and other sessions never see the table without
@@ -23,7 +30,17 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
-from sqlalchemy import Connection, Table, exc, func, select, text
+from sqlalchemy import (
+    Connection,
+    Constraint,
+    ForeignKeyConstraint,
+    Table,
+    UniqueConstraint,
+    exc,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 log = logging.getLogger(__name__)
@@ -109,14 +126,72 @@ def _foreign_keys_revalidated(conn: Connection, table: Table) -> Iterator[None]:
         conn.execute(AddConstraint(key))
 
 
+def _referencing(table: Table) -> list[ForeignKeyConstraint]:
+    """Other tables' foreign keys that point at ``table`` (in the same metadata)."""
+    return sorted(
+        (
+            key
+            for other in table.metadata.tables.values()
+            if other is not table
+            for key in other.foreign_key_constraints
+            if key.referred_table is table
+        ),
+        key=lambda key: str(key.name),
+    )
+
+
 @contextmanager
-def rebuilt(conn: Connection, table: Table, *, rebuild: bool) -> Iterator[None]:
+def _unique_keys_rechecked(conn: Connection, table: Table) -> Iterator[None]:
+    referencing = _referencing(table)
+    keys: list[Constraint] = [table.primary_key] if table.primary_key.columns else []
+    keys += sorted(
+        (c for c in table.constraints if isinstance(c, UniqueConstraint)),
+        key=lambda key: str(key.name),
+    )
+    indexes = sorted(
+        (index for index in table.indexes if index.unique),
+        key=lambda index: str(index.name),
+    )
+    # Foreign keys pointing here depend on the keys: they go first, come back last.
+    for foreign in referencing:
+        conn.execute(DropConstraint(foreign))
+    for key in keys:
+        conn.execute(DropConstraint(key))
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for key in keys:
+        conn.execute(AddConstraint(key))
+    for index in indexes:
+        index.create(conn)
+    for foreign in referencing:
+        conn.execute(AddConstraint(foreign))
+
+
+@contextmanager
+def rebuilt(
+    conn: Connection, table: Table, *, rebuild: bool, unique: bool = False
+) -> Iterator[None]:
     """Load ``table`` in the block without its secondary indexes (and, on
     PostgreSQL, foreign keys), then create them again; with ``rebuild`` false the
-    block runs with everything in place."""
+    block runs with everything in place.
+
+    With ``unique`` (PostgreSQL only: SQLite cannot drop a table's primary key or
+    ``UNIQUE`` constraints) the primary key, unique constraints and unique indexes
+    go too, with other tables' foreign keys that point at them, and are added back,
+    checking every row. Ask for it only when the block's statements guarantee those
+    keys themselves and look nothing up through them, and after locking the tables
+    whose foreign keys point at ``table`` too (:func:`lock_for_rebuild`).
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: a row breaks a unique key added back (the
+            caller's transaction then rolls back the whole load).
+    """
     with ExitStack() as stack:
         if rebuild:
             stack.enter_context(_indexes_rebuilt(conn, table))
             if conn.dialect.name == "postgresql":
                 stack.enter_context(_foreign_keys_revalidated(conn, table))
+                if unique:
+                    stack.enter_context(_unique_keys_rechecked(conn, table))
         yield

@@ -86,6 +86,25 @@ class TestFirstImport:
         assert outcome.counts == {"claims": 12_000}
         assert count_of(fresh_engine, ExpectedClaim) == 12_000
 
+    def test_text_is_stored_exactly_as_written(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """Tabs, backslashes, a literal \\N and quoted line breaks in a value reach
+        the tables as written (the stage is filled with COPY text on PostgreSQL)."""
+        names = ["Tab\there", "Back\\slash", "\\N", "Two\nlines", "CR\r\nLF"]
+        lines = [
+            claim_line(claim_id=f"C{n}", payer_name=f'"{name}"')
+            for n, name in enumerate(names)
+        ]
+        path = claims_file(tmp_path, "a.csv", claim_line(claim_id="X"), *lines)
+        [outcome] = run_import(fresh_engine, CLAIMS, path)
+        assert outcome.status is ImportStatus.LOADED
+        stored = rows_of(fresh_engine, ExpectedClaim, "payer_name", "patient_account")
+        assert stored == [("Aetna", "PA1"), *((name, "PA1") for name in names)]
+        assert rows_of(
+            fresh_engine, ExpectedClaimVersion, "claim_id", "line_number"
+        ) == [("X", 2), ("C0", 3), ("C1", 4), ("C2", 5), ("C3", 6), ("C4", 8)]
+
 
 class TestNewVersions:
     def test_changed_claims_get_a_version_with_history(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, exc, func, insert, inspect, select
 
 from reconcile.categories import SourceKind
 from reconcile.db.schema import alembic_config
 from reconcile.db.tables import ExpectedClaim, ExpectedClaimVersion, LedgerEntry
 from reconcile.ingest import ImportStatus, rebuild
 from reconcile.ingest.practice import claims
+from reconcile.ingest.practice.staging import table_of
 from reconcile.ingest.x12 import load as era_load
 from tests.integration.ingest.era_helpers import import_era, row_counts
 from tests.practice_factories import (
@@ -38,14 +40,31 @@ _TABLES = (
 
 
 def _schema(engine: Engine) -> dict[str, tuple[object, ...]]:
+    """Each table's indexes, foreign keys, unique constraints and primary key (names
+    and columns) and its columns' nullability."""
     found = inspect(engine)
-    return {
-        table: (
-            sorted(str(i["name"]) for i in found.get_indexes(table)),
-            sorted(str(k["name"]) for k in found.get_foreign_keys(table)),
+    schema: dict[str, tuple[object, ...]] = {}
+    for table in _TABLES:
+        primary = found.get_pk_constraint(table)
+        schema[table] = (
+            sorted(
+                (str(i["name"]), tuple(i["column_names"]), bool(i["unique"]))
+                for i in found.get_indexes(table)
+            ),
+            sorted(
+                (str(k["name"]), tuple(k["constrained_columns"]), k["referred_table"])
+                for k in found.get_foreign_keys(table)
+            ),
+            sorted(
+                (str(u["name"]), tuple(u["column_names"]))
+                for u in found.get_unique_constraints(table)
+            ),
+            (str(primary["name"]), tuple(primary["constrained_columns"])),
+            sorted(
+                (str(c["name"]), bool(c["nullable"])) for c in found.get_columns(table)
+            ),
         )
-        for table in _TABLES
-    }
+    return schema
 
 
 @pytest.fixture
@@ -68,6 +87,42 @@ def dropped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
+@pytest.fixture
+def rechecked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tables whose unique keys a load dropped and added back, in order."""
+    names: list[str] = []
+    original = rebuild._unique_keys_rechecked
+
+    def spy(conn, table):  # type: ignore[no-untyped-def]
+        names.append(table.name)
+        return original(conn, table)
+
+    monkeypatch.setattr(rebuild, "_unique_keys_rechecked", spy)
+    return names
+
+
+def _claim_rows(engine: Engine) -> list[tuple[object, ...]]:
+    """Each claim's id, claim id, version and its version's id and line."""
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                select(
+                    ExpectedClaim.id,
+                    ExpectedClaim.claim_id,
+                    ExpectedClaim.version,
+                    ExpectedClaimVersion.id,
+                    ExpectedClaimVersion.line_number,
+                )
+                .join(
+                    ExpectedClaimVersion,
+                    ExpectedClaimVersion.id == ExpectedClaim.version_id,
+                )
+                .order_by(ExpectedClaim.id)
+            )
+        ]
+
+
 @pytest.mark.usefixtures("small_threshold")
 class TestRebuild:
     def test_first_claims_load_rebuilds_and_keeps_the_schema(
@@ -86,6 +141,58 @@ class TestRebuild:
         with fresh_engine.connect() as connection:
             command.check(alembic_config(connection))
 
+    def test_claim_keys_are_rebuilt_on_postgres_only(
+        self, fresh_engine: Engine, tmp_path: Path, rechecked: list[str]
+    ) -> None:
+        """PostgreSQL drops both claim tables' unique keys for the load; SQLite
+        cannot, and keeps them."""
+        path = write_lines(
+            tmp_path / "c.csv",
+            CLAIMS_HEADER,
+            [claim_line(claim_id=f"C{n}") for n in range(5)],
+        )
+        run_import(fresh_engine, SourceKind.CLAIMS, path)
+        expected = ["expected_claim_version", "expected_claim"]
+        assert rechecked == (
+            expected if fresh_engine.dialect.name == "postgresql" else []
+        )
+
+    def test_new_claims_are_numbered_in_file_order_after_a_rebuild(
+        self, fresh_engine: Engine, tmp_path: Path
+    ) -> None:
+        """A first load (every claim new) and a later mixed one both number new
+        claims in version order, each pointing at its own version."""
+        first = write_lines(
+            tmp_path / "a.csv",
+            CLAIMS_HEADER,
+            [claim_line(claim_id=f"C{n}") for n in range(4)],
+        )
+        run_import(fresh_engine, SourceKind.CLAIMS, first)
+        assert _claim_rows(fresh_engine) == [
+            (n + 1, f"C{n}", 1, n + 1, n + 2) for n in range(4)
+        ]
+        second = write_lines(
+            tmp_path / "b.csv",
+            CLAIMS_HEADER,
+            [
+                claim_line(claim_id="N1"),
+                claim_line(claim_id="C1"),  # unchanged: skipped
+                claim_line(claim_id="C2", expected="1.00"),  # changed: version 2
+                claim_line(claim_id="N2"),
+                *(claim_line(claim_id=f"N{n}") for n in range(3, 9)),
+            ],
+        )
+        [outcome] = run_import(fresh_engine, SourceKind.CLAIMS, second)
+        assert outcome.counts == {"claims": 9}
+        rows = _claim_rows(fresh_engine)
+        # Versions of b.csv: ids 5 (line 2) to 14 (line 11), the unchanged one a gap.
+        assert rows[2] == (3, "C2", 2, 7, 4)
+        assert rows[4:] == [
+            (5, "N1", 1, 5, 2),
+            (6, "N2", 1, 8, 5),
+            *((n + 4, f"N{n}", 1, n + 6, n + 3) for n in range(3, 9)),
+        ]
+
     def test_a_failed_rebuilding_load_restores_everything(
         self, fresh_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -94,8 +201,8 @@ class TestRebuild:
         real = claims.rebuilt
 
         @contextmanager
-        def failing(conn, table, *, rebuild):  # type: ignore[no-untyped-def]
-            with real(conn, table, rebuild=rebuild):
+        def failing(conn, table, **options):  # type: ignore[no-untyped-def]
+            with real(conn, table, **options):
                 if table.name == "expected_claim":
                     raise RuntimeError("disk full")
                 yield
@@ -190,6 +297,34 @@ class TestRebuild835:
         [outcome] = import_era(fresh_engine, SCENARIOS["interest_l6"].path)
         assert outcome.status is ImportStatus.LOADED
         assert dropped == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("ids", "claim_ids"), [((1, 2), ("C1", "C1")), ((1, 1), ("C1", "C2"))],
+    ids=["unique claim_id", "primary key"],
+)  # fmt: skip
+def test_a_key_broken_in_the_load_rolls_everything_back(
+    fresh_engine: Engine, ids: tuple[int, int], claim_ids: tuple[str, str]
+) -> None:
+    """A row that breaks a unique key dropped for the load fails when the key comes
+    back, and the rollback restores the schema with no row written."""
+    before = _schema(fresh_engine)
+    claims_table = table_of(ExpectedClaim)
+    rows = [
+        {"id": id_, "claim_id": claim_id, "version": 1, "version_id": 1,
+         "payer_id": "P", "service_on": dt.date(2024, 3, 1), "billed_cents": 1,
+         "expected_cents": 1, "submitted_on": dt.date(2024, 3, 2)}
+        for id_, claim_id in zip(ids, claim_ids, strict=True)
+    ]  # fmt: skip
+    with (
+        pytest.raises(exc.IntegrityError),
+        fresh_engine.begin() as conn,
+        rebuild.rebuilt(conn, claims_table, rebuild=True, unique=True),
+    ):
+        conn.execute(insert(claims_table), rows)
+    assert _schema(fresh_engine) == before
+    assert count_of(fresh_engine, ExpectedClaim) == 0
 
 
 @pytest.mark.postgres

@@ -21,7 +21,8 @@ from reconcile.demo.bai2_writer import (
 )
 from reconcile.demo.tabular_writer import Sheet, write_csv, write_xlsx
 from reconcile.ingest import MAX_PROBLEMS, ImportStatus
-from reconcile.ingest.practice import SOURCES
+from reconcile.ingest.practice import SOURCES, importer, repeats
+from reconcile.ingest.tabular.rows import CHUNK_ROWS
 from reconcile.settings import SourceSettings
 from tests.practice_factories import count_of, run_import, settings_with
 
@@ -125,3 +126,66 @@ def test_bai2_warnings_are_capped(fresh_engine: Engine, tmp_path: Path) -> None:
     assert outcome.warnings[MAX_PROBLEMS].reason == (
         f"20 more warnings like these (only {MAX_PROBLEMS} are listed)"
     )
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stage tables the exact repeated-keys query ran on."""
+    tables: list[str] = []
+    real = importer.repeated_keys
+
+    def spy(conn, table, **options):  # type: ignore[no-untyped-def]
+        tables.append(table.name)
+        return real(conn, table, **options)
+
+    monkeypatch.setattr(importer, "repeated_keys", spy)
+    return tables
+
+
+@pytest.mark.parametrize("kind", list(GENERATORS))
+def test_distinct_keys_skip_the_query_on_postgres(
+    fresh_engine: Engine, tmp_path: Path, kind: SourceKind, queries: list[str]
+) -> None:
+    """On PostgreSQL keys are screened while staging: all different, no GROUP BY
+    over the stage. SQLite runs the query."""
+    rows = list(GENERATORS[kind](count=5, seed=4, first_day=DAY))
+    path = _write(kind, "csv", tmp_path / "data.csv", rows)
+    [outcome] = run_import(fresh_engine, kind, path)
+    assert outcome.status is ImportStatus.LOADED
+    postgres = fresh_engine.dialect.name == "postgresql"
+    assert queries == ([] if postgres else [f"stage_{SOURCES[kind].spec.source}"])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", list(GENERATORS))
+def test_keys_sharing_a_hash_are_not_repeats(
+    fresh_engine: Engine,
+    tmp_path: Path,
+    kind: SourceKind,
+    queries: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the screen sees a hash twice the exact query decides: different keys
+    with one hash load."""
+    monkeypatch.setattr(repeats, "hash", lambda key: 0, raising=False)
+    rows = list(GENERATORS[kind](count=5, seed=4, first_day=DAY))
+    path = _write(kind, "csv", tmp_path / "data.csv", rows)
+    [outcome] = run_import(fresh_engine, kind, path)
+    assert outcome.status is ImportStatus.LOADED
+    assert queries == [f"stage_{SOURCES[kind].spec.source}"]
+
+
+def test_a_repeat_chunks_later_names_its_first_line(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
+    """A claim repeated thousands of rows after its first line (in another chunk)
+    is found and placed like any other."""
+    rows = list(practice_data.claims(count=3 * CHUNK_ROWS, seed=4, first_day=DAY))
+    rows[-1] = {**rows[-1], "claim_id": rows[2]["claim_id"]}
+    path = _write(SourceKind.CLAIMS, "csv", tmp_path / "data.csv", rows)
+    [outcome] = run_import(fresh_engine, SourceKind.CLAIMS, path)
+    assert [str(p) for p in outcome.reason] == [
+        f"line {3 * CHUNK_ROWS + 1}: claim_id: repeats the claim_id of line 4; each "
+        "claim_id may appear once in a file"
+    ]
+    assert count_of(fresh_engine, ExpectedClaim) == 0

@@ -231,15 +231,26 @@ class TestColumns:
         ]
 
     def test_date_and_amount_columns_use_their_memo(self) -> None:
-        """Repeated values are looked up; new ones are parsed once."""
+        """Repeated values are looked up; new ones (and empty cells of an optional
+        column) are parsed once."""
         dates = DateCells(date_format="%m/%d/%Y", epoch=WINDOWS_EPOCH)
         assert dates.column(["03/01/2024", "03/01/2024", ""]) == [
             "2024-03-01",
             "2024-03-01",
             None,
         ]
-        assert dates.memo == {"03/01/2024": "2024-03-01"}
+        assert dates.memo == {"03/01/2024": "2024-03-01", "": None}
+        assert dates.column(["", "03/01/2024"]) == [None, "2024-03-01"]
         assert dates.column(["13/01/2024"]) is None
+
+    def test_a_required_columns_empty_cell_is_never_remembered(self) -> None:
+        """An empty cell of a required column stays a problem, chunk after chunk."""
+        amounts = AmountCells(amount_format=AmountFormat.PLAIN, required=True)
+        assert amounts.column(["1.00", ""]) is None
+        assert amounts.memo == {"1.00": 100}
+        assert amounts.column(["1.00", ""]) is None
+        with pytest.raises(CellError, match="value is required"):
+            amounts("")
 
     def test_amount_column_minimum(self) -> None:
         """An amount below the minimum anywhere in the column needs a closer look."""

@@ -15,7 +15,7 @@ from reconcile.ingest.practice.specs import (
     npi_problem,
 )
 from reconcile.ingest.tabular import ProblemLog, TableSpec, bind_header, open_table
-from reconcile.ingest.tabular.rows import CHUNK_ROWS, stage_rows
+from reconcile.ingest.tabular.rows import CHUNK_ROWS, stage_chunks, stage_rows
 from reconcile.settings import AmountFormat, SourceSettings
 from tests.practice_factories import CLAIMS_HEADER, claim_line, write_lines
 
@@ -234,6 +234,27 @@ class TestClaimRows:
         assert len(rows) == 3 * CHUNK_ROWS - 1
         assert [r[0] for r in rows] == list(range(3 * CHUNK_ROWS - 1))
         assert rows[bad][1:3] == (bad + 3, f"C{bad + 1}")
+
+    def test_chunks_hold_the_rows_column_wise(self, tmp_path: Path) -> None:
+        """stage_chunks gives stage_rows' good rows (without seq) column by column,
+        a chunk at a time, including the good rows of a chunk with a bad one."""
+        lines = [claim_line(claim_id=f"C{n}") for n in range(CHUNK_ROWS + 10)]
+        lines[3] = claim_line(claim_id="C3", billed="x")
+        path = write_lines(tmp_path / "c.csv", CLAIMS_HEADER, lines)
+        rows, _ = validate(path, CLAIMS)
+        with open_table(path=path, sheet=None) as table:
+            columns = bind_header(spec=CLAIMS, settings=SourceSettings(), table=table)
+            log = ProblemLog()
+            chunks = list(
+                stage_chunks(spec=CLAIMS, columns=columns, table=table, log=log)
+            )
+        assert [len(chunk) for chunk in chunks] == [1 + len(CLAIMS.columns)] * 2
+        assert [len(chunk[0]) for chunk in chunks] == [CHUNK_ROWS - 1, 10]
+        staged = [row for chunk in chunks for row in zip(*chunk, strict=True)]
+        assert staged == [row[1:] for row in rows]
+        assert [str(p) for p in log.problems] == [
+            "line 5: billed_amount: is not an amount"
+        ]
 
     def test_mapped_formats(self, tmp_path: Path) -> None:
         """A column map with US dates and accounting amounts reads its own file."""

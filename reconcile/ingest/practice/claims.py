@@ -13,10 +13,19 @@ and changed claims from the staging table into the versions, one ``UPDATE … FR
 for the changed claims, one ``INSERT … SELECT`` for the new ones. Ids come from
 blocks reserved up front, not a sequence call per row: versions get first id +
 ``seq`` in file order (claims left unchanged leave gaps), new claims are numbered in
-version order; so no sort is needed and each primary key grows at its end. A load
-that at least doubles a table rebuilds its secondary indexes (and on PostgreSQL its
-foreign keys) once instead of maintaining them row by row
-(:mod:`~reconcile.ingest.rebuild`).
+version order; so each primary key grows at its end. When every staged claim is new
+(a first import), the claims are written straight from the stage, numbered by
+``seq`` like their versions: no window function, no sort, no reading back.
+
+A load that at least doubles a table rebuilds its secondary indexes (and on
+PostgreSQL its foreign keys) once instead of maintaining them row by row
+(:mod:`~reconcile.ingest.rebuild`). On PostgreSQL their primary and unique keys go
+too, because the statements guarantee them: ids come from reserved blocks, versions
+are unique by (claim, known version + 1), the stage holds no claim twice, and a new
+claim is one not yet in ``expected_claim``. The statements that look rows up by a
+key (the versions' anti-join and the ``UPDATE`` by ``claim_id``, the ``UPDATE``
+and the window by version id) run while those keys are in place; adding each key
+back checks every row again.
 
 Versions follow the order files are imported in: an older export imported later
 becomes the newest version.
@@ -29,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Select,
     Table,
@@ -106,7 +116,8 @@ def write_claims(
     rebuild_versions = worth_rebuilding(
         conn, versions, new_rows=staged
     ) and lock_for_rebuild(conn, [versions, claims])
-    with rebuilt(conn, versions, rebuild=rebuild_versions):
+    # The anti-join looks claims up in expected_claim's unique index, still there.
+    with rebuilt(conn, versions, rebuild=rebuild_versions, unique=True):
         written = int(
             conn.execute(
                 insert(versions).from_select([*columns, *VALUE_COLUMNS], new_versions),
@@ -130,21 +141,17 @@ def write_claims(
     if new_rows:
         # Ids from a reserved block too: no sequence call per row.
         first_claim = reserve_ids(conn, claims.name, new_rows)
-        new_claims = (
-            select(
-                (func.row_number().over(order_by=v.id) + (first_claim - 1)).label("id"),
-                v.claim_id,
-                v.version,
-                v.id,
-                *(v[n] for n in VALUE_COLUMNS),
-            )
-            .where(this_file, v.version == 1)
-            .order_by(v.id)
+        new_claims = _new_claims(
+            stage=stage,
+            this_file=this_file,
+            first_claim=first_claim,
+            first_version=first if new_rows == staged else None,
         )
         rebuild_claims = worth_rebuilding(conn, claims, new_rows=new_rows) and (
             rebuild_versions or lock_for_rebuild(conn, [claims])
         )
-        with rebuilt(conn, claims, rebuild=rebuild_claims):
+        # After the UPDATE, which finds changed claims through the unique claim_id.
+        with rebuilt(conn, claims, rebuild=rebuild_claims, unique=True):
             new = conn.execute(
                 insert(claims).from_select(
                     ["id", "claim_id", "version", "version_id", *VALUE_COLUMNS],
@@ -159,6 +166,45 @@ def write_claims(
         )
     log.info("claims: %d new, %d changed, %d unchanged", new, changed, staged - written)
     return ClaimWrites(new=new, changed=changed, unchanged=staged - written)
+
+
+def _new_claims(
+    *,
+    stage: Table,
+    this_file: ColumnElement[bool],
+    first_claim: int,
+    first_version: int | None,
+) -> Select[Any]:
+    """The ``expected_claim`` rows of this file's new claims (version 1), numbered
+    from ``first_claim`` in version order.
+
+    ``first_version`` is given when every staged claim is new: each staged row then
+    became version 1 with id ``first_version`` + ``seq``, so the rows come straight
+    from the stage (a temporary table, faster to read than the versions just
+    written) and are numbered by ``seq``. Otherwise unchanged and changed claims
+    leave gaps, and a window numbers this file's version-1 rows.
+    """
+    if first_version is not None:
+        s = stage.c
+        return select(
+            (s.seq + first_claim).label("id"),
+            s.claim_id,
+            literal(1).label("version"),
+            (s.seq + first_version).label("version_id"),
+            *(s[n] for n in VALUE_COLUMNS),
+        )
+    v = table_of(ExpectedClaimVersion).c
+    return (
+        select(
+            (func.row_number().over(order_by=v.id) + (first_claim - 1)).label("id"),
+            v.claim_id,
+            v.version,
+            v.id,
+            *(v[n] for n in VALUE_COLUMNS),
+        )
+        .where(this_file, v.version == 1)
+        .order_by(v.id)
+    )
 
 
 def _new_or_changed(*, stage: Table, first: int, source_file_id: int) -> Select[Any]:

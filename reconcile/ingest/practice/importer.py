@@ -8,7 +8,8 @@ and writes nothing. Either rejects the file whole, with every problem (up to
 
 The steps: open the file (CSV or XLSX; deposits also BAI2, found by content), bind
 its header to the source's columns, stream its rows through validation into a
-staging table, look for keys repeated inside the file, and only then write: claims
+staging table (on PostgreSQL screening its keys on the way), look for keys repeated
+inside the file unless the screen saw none, and only then write: claims
 as new versions (:mod:`~reconcile.ingest.practice.claims`), the other sources as new
 rows by id (:mod:`~reconcile.ingest.practice.keyed`).
 """
@@ -32,19 +33,22 @@ from reconcile.ingest.outcome import (
 from reconcile.ingest.practice.bai2_deposits import read_bai2
 from reconcile.ingest.practice.bai2_records import looks_like_bai2
 from reconcile.ingest.practice.claims import write_claims
+from reconcile.ingest.practice.copy_text import Columns
 from reconcile.ingest.practice.keyed import insert_new, known_but_different
+from reconcile.ingest.practice.repeats import RepeatScreen, repeated_keys
 from reconcile.ingest.practice.sources import PracticeSource
 from reconcile.ingest.practice.staging import (
+    chunks_of,
     create_stage,
     drop_stage,
     fill_stage,
-    repeated_keys,
+    numbered,
     stage_table,
 )
 from reconcile.ingest.rebuild import tune_for_bulk_load
 from reconcile.ingest.tabular.files import open_table, sheet_identity
 from reconcile.ingest.tabular.problems import ProblemLog
-from reconcile.ingest.tabular.rows import bind_header, stage_rows
+from reconcile.ingest.tabular.rows import bind_header, stage_chunks
 from reconcile.settings import SourceSettings
 
 
@@ -143,6 +147,8 @@ class PracticeImporter:
         create_stage(conn, table)
         log = ProblemLog()
         warnings: list[Problem] = []
+        screen = RepeatScreen.for_connection(conn)
+        key = 2 + spec.index(spec.key)  # after seq and line_number
         if self.source.extra and looks_like_bai2(path):
             if self.sheet is not None:
                 warnings.append(
@@ -150,23 +156,24 @@ class PracticeImporter:
                         "--sheet applies to XLSX workbooks; ignored for this BAI2 file"
                     )
                 )
-            count = fill_stage(
-                conn, table, read_bai2(path=path, log=log, warnings=warnings)
-            )
+            rows = read_bai2(path=path, log=log, warnings=warnings)
+            count = fill_stage(conn, table, screen.watch(chunks_of(rows), key=key))
             key_label = spec.key
         else:
             with open_table(path=path, sheet=self.sheet) as opened:
                 columns = bind_header(spec=spec, settings=self.settings, table=opened)
-                rows: Iterable[tuple[object, ...]] = stage_rows(
-                    spec=spec, columns=columns, table=opened, log=log
+                chunks: Iterable[Columns] = numbered(
+                    stage_chunks(spec=spec, columns=columns, table=opened, log=log)
                 )
                 if self.source.extra:
-                    padding = (None,) * len(self.source.extra)
-                    rows = (row + padding for row in rows)
-                count = fill_stage(conn, table, rows)
+                    extra = len(self.source.extra)
+                    chunks = (
+                        [*chunk, *[[None] * len(chunk[0])] * extra] for chunk in chunks
+                    )
+                count = fill_stage(conn, table, screen.watch(chunks, key=key))
                 warnings.extend(opened.warnings)
                 key_label = columns[spec.index(spec.key)].label
-        if log.room():
+        if log.room() and screen.maybe_repeated:
             for line, first in repeated_keys(
                 conn, table, key=self.source.key_target, limit=log.room()
             ):

@@ -1,10 +1,13 @@
 """Staging: a file's rows bulk-copied into a temporary table, checked there as a set.
 
-Every practice file is first copied into a temporary table of its own connection
-(``COPY`` on PostgreSQL, ``executemany`` of tuples on SQLite), inside the file's one
-write transaction. Keys repeated inside the file are then found with one ``GROUP
-BY`` (memory stays flat however large the file), and the rows are written to the
-source tables with ``INSERT … SELECT`` against what is already there
+Every practice file is first copied into a temporary table of its own connection,
+inside the file's one write transaction, in column-wise chunks of rows: on
+PostgreSQL each chunk becomes one block of ``COPY`` text
+(:mod:`~reconcile.ingest.practice.copy_text`), on SQLite one ``executemany`` of
+tuples. Keys repeated inside the file are then found in the stage (on PostgreSQL
+only if a screen of the keys streaming past saw a candidate:
+:mod:`~reconcile.ingest.practice.repeats`). The rows are then written to the source
+tables with ``INSERT … SELECT`` against what is already there
 (:mod:`~reconcile.ingest.practice.claims`, :mod:`~reconcile.ingest.practice.keyed`).
 On PostgreSQL the table disappears at commit or rollback; on SQLite it is dropped
 explicitly, or with the rollback of a rejected file.
@@ -12,8 +15,9 @@ explicitly, or with the rollback of a rejected file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -24,14 +28,18 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    func,
-    select,
 )
 from sqlalchemy.types import TypeEngine
 
 from reconcile.db.base import Base
-from reconcile.db.bulk import copy_rows
+from reconcile.ingest.practice.copy_text import Columns, CopyText
 from reconcile.ingest.tabular.spec import ColumnType, TableSpec
+
+if TYPE_CHECKING:
+    import psycopg
+
+#: Rows per chunk when rows come one by one (BAI2 files).
+CHUNK_ROWS = 500
 
 _TYPES: dict[ColumnType, TypeEngine[Any]] = {
     ColumnType.DATE: Date(),
@@ -83,32 +91,42 @@ def drop_stage(conn: Connection, table: Table) -> None:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_schema(conn)}.{table.name}")
 
 
-def fill_stage(conn: Connection, table: Table, rows: Iterable[Sequence[object]]) -> int:
-    """Bulk-copy prepared rows (``seq, line_number, …`` in column order)."""
-    return copy_rows(
-        conn, table.name, [c.name for c in table.columns], rows, prepared=True
-    )
+def numbered(chunks: Iterable[Columns]) -> Iterator[Columns]:
+    """Put ``seq`` before each chunk's columns: the rows numbered from 0."""
+    seq = 0
+    for chunk in chunks:
+        rows = len(chunk[0])
+        yield [range(seq, seq + rows), *chunk]
+        seq += rows
 
 
-def repeated_keys(
-    conn: Connection, table: Table, *, key: str, limit: int
-) -> list[tuple[int, int]]:
-    """Return ``(line, first line)`` for rows whose ``key`` an earlier row has.
+def chunks_of(rows: Iterable[Sequence[object]]) -> Iterator[Columns]:
+    """Turn rows (tuples in the stage's column order) into column-wise chunks."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK_ROWS)):
+        yield list(zip(*chunk, strict=True))
 
-    At most ``limit`` of them, by line.
-    """
-    column = table.c[key]
-    firsts = (
-        select(column.label("key"), func.min(table.c.line_number).label("first"))
-        .group_by(column)
-        .having(func.count() > 1)
-        .subquery()
-    )
-    query = (
-        select(table.c.line_number, firsts.c.first)
-        .join(firsts, firsts.c.key == column)
-        .where(table.c.line_number > firsts.c.first)
-        .order_by(table.c.line_number)
-        .limit(limit)
-    )
-    return [(int(line), int(first)) for line, first in conn.execute(query)]
+
+def fill_stage(conn: Connection, table: Table, chunks: Iterable[Columns]) -> int:
+    """Bulk-copy column-wise chunks of prepared values (``seq``, ``line_number``,
+    … in the table's column order: text, ISO dates, integers or None); return how
+    many rows."""
+    names = [c.name for c in table.columns]
+    written = 0
+    if conn.dialect.name == "postgresql":
+        text = CopyText(table)
+        raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
+        ):
+            for chunk in chunks:
+                copy.write(text(chunk))
+                written += len(chunk[0])
+        return written
+    marks = ", ".join("?" for _ in names)
+    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608 (names are ours)
+    for chunk in chunks:
+        conn.exec_driver_sql(statement, list(zip(*chunk, strict=True)))
+        written += len(chunk[0])
+    return written

@@ -17,7 +17,8 @@ Cells come from CSV files (always ``str``) or XLSX sheets (``str``, ``int``,
 converted through its shortest decimal spelling (``repr``) to ``Decimal`` and must then
 be an exact number of cents; nothing is rounded. Dates and amounts repeat a lot in
 practice exports (a few hundred service dates over a million claims), so their
-readers memoise what they parsed in a bounded table.
+readers memoise what they parsed in a bounded table (an optional column's empty
+cells too), and a chunk whose cells are all known is looked up in one call.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Protocol, cast
 
 from openpyxl.utils.datetime import from_excel
@@ -179,11 +181,10 @@ class TextCells:
             return []
         if max(map(len, texts)) > self.max_length or "\x00" in joined:
             return None
-        if self.required:
-            if "" in texts:
+        values = cast("list[object]", texts)
+        if "" in texts:
+            if self.required:
                 return None
-            values: list[object] = list(texts)
-        else:
             values = [text or None for text in texts]
         if self.check is not None:
             check = self.check
@@ -241,6 +242,12 @@ def _memoised_column(
     reader: CellReader, memo: Mapping[object, object], cells: Sequence[object]
 ) -> list[object] | None:
     """Look every cell up in ``memo`` (C-level); read the misses one by one."""
+    if len(cells) > 1:
+        try:
+            # All known (the usual chunk): one call, no scan for misses.
+            return list(itemgetter(*cells)(memo))
+        except KeyError:
+            pass
     values = list(map(memo.get, cells))
     if None in values:
         try:
@@ -310,6 +317,7 @@ class DateCells:
             text = raw.strip()
             if not text:
                 _empty(self.required)
+                _remember(self.memo, raw, None)
                 return None
             value = self._parse(text)
             _remember(self.memo, raw, value)
@@ -402,6 +410,7 @@ class AmountCells:
                 text = raw.strip()
                 if not text:
                     _empty(self.required)
+                    _remember(self.memo, raw, None)
                     return None
                 try:
                     value = self.parse(text)
@@ -423,14 +432,12 @@ class AmountCells:
         values = _memoised_column(self, self.memo, cells)
         if values is None or self.minimum is None or not values:
             return values
-        present = (
-            values
-            if None not in values
-            else [value for value in values if value is not None]
-        )
-        if present and min(cast("list[int]", present)) < self.minimum:
-            return None
-        return values
+        try:
+            below = min(cast("Sequence[int]", values)) < self.minimum
+        except TypeError:  # empty cells (None) among them
+            present = cast("list[int]", [v for v in values if v is not None])
+            below = bool(present) and min(present) < self.minimum
+        return None if below else values
 
 
 class AbsentCells:

@@ -2,12 +2,14 @@
 
 :func:`bind_header` finds each canonical column in the file's header (through the
 source's column map, ignoring case and repeated spaces) and rejects the file at once
-if a required column is missing. :func:`stage_rows` then streams the rows: each cell
-is read (:mod:`reconcile.ingest.tabular.cells`), and empty required cells, amounts
-below their minimum and failed row rules are logged as problems with their line and
-column (the header as the file writes it). Only rows without problems are yielded,
-as ``(seq, line, value, …)`` tuples ready for :func:`reconcile.db.bulk.copy_rows`.
-Blank rows are skipped. Reading stops once the problem log is full.
+if a required column is missing. :func:`stage_chunks` then streams the rows: each
+cell is read (:mod:`reconcile.ingest.tabular.cells`), and empty required cells,
+amounts below their minimum and failed row rules are logged as problems with their
+line and column (the header as the file writes it). Only rows without problems are
+yielded, column-wise in chunks (``[lines, values of column 1, …]``), which is how
+the staging table takes them (:mod:`reconcile.ingest.practice.staging`);
+:func:`stage_rows` gives the same rows one tuple at a time. Blank rows are skipped.
+Reading stops once the problem log is full.
 
 Rows are read in chunks, column by column (a few C-level passes per column instead
 of a Python call per cell); a chunk in which anything is not plainly right is read
@@ -142,6 +144,35 @@ def bind_header(
 #: Rows read together, column by column.
 CHUNK_ROWS = 500
 
+#: Good rows of a chunk, column-wise: ``[lines, values of column 1, …]``.
+Chunk = list[Sequence[object]]
+
+
+def stage_chunks(
+    *,
+    spec: TableSpec,
+    columns: Sequence[BoundColumn],
+    table: Table,
+    log: ProblemLog,
+) -> Iterator[Chunk]:
+    """Yield the good rows in column-wise chunks; log the others' problems.
+
+    Each chunk holds at least one row. Stops early when ``log`` is full.
+    """
+    try:
+        while rows := list(islice(table.rows, CHUNK_ROWS)):
+            chunk = _read_chunk(spec, columns, table, rows)
+            if chunk is None:
+                good = list(_read_carefully(spec, columns, table, rows, log))
+                if good:
+                    yield [list(values) for values in zip(*good, strict=True)]
+            else:
+                yield chunk
+            if log.full:
+                return
+    except RowsUnreadable as error:
+        log.add(Problem(error.reason, line=error.line))
+
 
 def stage_rows(
     *,
@@ -155,20 +186,9 @@ def stage_rows(
     ``seq`` numbers the yielded rows from 0. Stops early when ``log`` is full.
     """
     seq = 0
-    try:
-        while chunk := list(islice(table.rows, CHUNK_ROWS)):
-            values = _read_chunk(spec, columns, table, chunk)
-            if values is None:
-                for row in _read_carefully(spec, columns, table, chunk, log):
-                    yield (seq, *row)
-                    seq += 1
-            else:
-                yield from zip(count(seq), *values, strict=False)
-                seq += len(values[0])
-            if log.full:
-                return
-    except RowsUnreadable as error:
-        log.add(Problem(error.reason, line=error.line))
+    for chunk in stage_chunks(spec=spec, columns=columns, table=table, log=log):
+        yield from zip(count(seq), *chunk, strict=False)
+        seq += len(chunk[0])
 
 
 def _read_chunk(
@@ -176,14 +196,14 @@ def _read_chunk(
     columns: Sequence[BoundColumn],
     table: Table,
     chunk: Sequence[tuple[int, Sequence[object]]],
-) -> list[Sequence[object]] | None:
+) -> Chunk | None:
     """Read a chunk column-wise: ``[lines, values of column 1, …]``, or None when
     any row of it is blank, the wrong width, or has a problem."""
     lines, rows = zip(*chunk, strict=True)
     if table.fixed_width and set(map(len, rows)) != {len(table.header)}:
         return None
     cells = list(zip(*rows, strict=False)) if rows[0] else []
-    read: list[Sequence[object]] = [lines]
+    read: Chunk = [lines]
     for bound in columns:
         if bound.position is None:
             read.append([None] * len(rows))

@@ -106,12 +106,13 @@ def recouped_takes(
 ) -> list[Taken]:
     """The takes of these claims as of the run: this run's plan, and what earlier
     runs recorded (less what this run settles, and what corrections gave back)."""
-    wanted = sorted(set(claim_ids))
+    claims = set(claim_ids)
+    wanted = sorted(claims)
     takes = [
         Taken(t.fingerprint, t.payer_id, t.claim_id, t.amount_cents, t.offset_on)
         for t in plan.takes.values()
         if t.status is RecoupmentStatus.OFFSET
-        and t.claim_id in set(wanted)
+        and t.claim_id in claims
         and t.offset_on is not None
         and t.amount_cents > 0
     ]

@@ -226,6 +226,22 @@ class _Planner:
         self.originals = originals
         self.pending_by_ref: dict[tuple[str | None, str], str] = {}
         self.offset_here: set[str] = set()  # taken by an entry of this plan
+        # For FB +X entries, which look for what an earlier 835 deferred: the takes
+        # each 835 deferred in this plan, and the known ones by the trace that
+        # deferred them (looking through every take for each entry was quadratic).
+        self.deferred_by: dict[int, list[str]] = {}
+        self.known_by_pending_trace: dict[str, list[Known]] = {}
+        for k in self.known:
+            if k.pending_trace:
+                self.known_by_pending_trace.setdefault(k.pending_trace, []).append(k)
+
+    def add(self, take: Take) -> None:
+        """Put ``take`` in the plan (noting what its 835 deferred)."""
+        self.plan.takes[take.fingerprint] = take
+        if take.status is RecoupmentStatus.PENDING and take.pending_payment_id:
+            self.deferred_by.setdefault(take.pending_payment_id, []).append(
+                take.fingerprint
+            )
 
     def citation(self, reference: str) -> Citation:
         return self.citations.get(reference) or Citation(
@@ -370,7 +386,7 @@ def plan_recoupments(
             )
             if wo_defer is not None:
                 consumed.add((wo_defer.payment_id, wo_defer.reference))
-        plan.takes[take.fingerprint] = take
+        p.add(take)
 
     p.index_pending()
 
@@ -397,19 +413,21 @@ def plan_recoupments(
             fingerprint = plb_fingerprint(n)
             claim_id = p.citation(n.reference).claim_id
             original_id, original_on = p.original(claim_id, n.paid_on)
-            plan.takes[fingerprint] = Take(
-                fingerprint=fingerprint,
-                reason=RecoupmentReason.PLB_OFFSET,
-                payer_id=n.payer_id,
-                claim_id=claim_id,
-                amount_cents=n.deferred_cents,
-                status=RecoupmentStatus.PENDING,
-                identified_on=n.paid_on,
-                reference=n.reference or None,
-                original_claim_payment_id=original_id,
-                original_paid_on=original_on,
-                pending_payment_id=n.payment_id,
-                detail="recovery deferred (PLB WO -)",
+            p.add(
+                Take(
+                    fingerprint=fingerprint,
+                    reason=RecoupmentReason.PLB_OFFSET,
+                    payer_id=n.payer_id,
+                    claim_id=claim_id,
+                    amount_cents=n.deferred_cents,
+                    status=RecoupmentStatus.PENDING,
+                    identified_on=n.paid_on,
+                    reference=n.reference or None,
+                    original_claim_payment_id=original_id,
+                    original_paid_on=original_on,
+                    pending_payment_id=n.payment_id,
+                    detail="recovery deferred (PLB WO -)",
+                )
             )
             if n.reference:
                 p.pending_by_ref[(n.payer_id, n.reference)] = fingerprint
@@ -422,21 +440,18 @@ def _apply_forward_balance(
     """``FB`` +X citing an earlier 835's TRN02: what that 835 deferred is taken now."""
     cited = tokens(n.reference)
     carried_from = {pid for pid, trace in trace_of.items() if trace in cited}
-    for fingerprint, take in list(p.plan.takes.items()):
-        if (
-            take.status is RecoupmentStatus.PENDING
-            and take.pending_payment_id in carried_from
-        ):
-            p.offset(fingerprint, n)
-    for k in p.known:
-        if (
-            k.fingerprint not in p.plan.takes
-            and k.pending_trace in cited
-            and (
+    takes = p.plan.takes
+    for payment_id in carried_from:
+        for fingerprint in p.deferred_by.get(payment_id, ()):
+            if takes[fingerprint].status is RecoupmentStatus.PENDING:
+                p.offset(fingerprint, n)
+    for trace in cited:
+        for k in p.known_by_pending_trace.get(trace, ()):
+            if k.fingerprint in takes or not (
                 k.status == RecoupmentStatus.PENDING
                 or k.offset_payment_id == n.payment_id
-            )
-        ):
+            ):
+                continue
             take = p.from_known(k, n, cited=True)
             p.plan.takes[k.fingerprint] = replace(
                 take, detail=f"forward balance applied by the 835 of {n.paid_on} (FB +)"

@@ -37,6 +37,7 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from reconcile.categories import RecoupmentReason, RecoupmentStatus
 from reconcile.classify.plb import NettedReference, parse_reference
@@ -168,6 +169,7 @@ def plb_fingerprint(n: NettedReference) -> str:
     )
 
 
+@lru_cache(maxsize=65_536)  # a reference is read for every reversal of its 835
 def tokens(reference: str | None) -> frozenset[str]:
     """The whole-word tokens of a reference (a claim ``C1`` never matches ``C10``)."""
     if not reference:

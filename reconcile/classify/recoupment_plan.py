@@ -412,27 +412,11 @@ def plan_recoupments(
         if n.taken_cents:
             _take(p, n)
         if n.deferred_cents:
-            fingerprint = plb_fingerprint(n)
             claim_id = p.citation(n.reference).claim_id
-            original_id, original_on = p.original(claim_id, n.paid_on)
-            p.add(
-                Take(
-                    fingerprint=fingerprint,
-                    reason=RecoupmentReason.PLB_OFFSET,
-                    payer_id=n.payer_id,
-                    claim_id=claim_id,
-                    amount_cents=n.deferred_cents,
-                    status=RecoupmentStatus.PENDING,
-                    identified_on=n.paid_on,
-                    reference=n.reference or None,
-                    original_claim_payment_id=original_id,
-                    original_paid_on=original_on,
-                    pending_payment_id=n.payment_id,
-                    detail="recovery deferred (PLB WO -)",
-                )
-            )
+            deferred = _new_take(p, n, claim_id, deferred=True)
+            p.add(deferred)
             if n.reference:
-                p.pending_by_ref[(n.payer_id, n.reference)] = fingerprint
+                p.pending_by_ref[(n.payer_id, n.reference)] = deferred.fingerprint
     return plan
 
 
@@ -527,10 +511,13 @@ def _take(p: _Planner, n: NettedReference) -> None:
     targets[plb_fingerprint(n)] = _new_take(p, n, claim_id)
 
 
-def _new_take(p: _Planner, n: NettedReference, claim_id: str | None) -> Take:
-    """The recoupment a ``WO`` +X starts when it offsets nothing known."""
+def _new_take(
+    p: _Planner, n: NettedReference, claim_id: str | None, *, deferred: bool = False
+) -> Take:
+    """The recoupment a ``WO`` entry starts: taken now by a ``WO`` +X that offsets
+    nothing known, or, ``deferred``, announced by a ``WO`` -X."""
     original_id, original_on = p.original(claim_id, n.paid_on)
-    return Take(
+    take = Take(
         fingerprint=plb_fingerprint(n),
         reason=RecoupmentReason.PLB_OFFSET,
         payer_id=n.payer_id,
@@ -545,4 +532,16 @@ def _new_take(p: _Planner, n: NettedReference, claim_id: str | None) -> Take:
         offset_trace=n.trace,
         offset_on=n.paid_on,
         detail="overpayment recovery (PLB WO +)",
+    )
+    if not deferred:
+        return take
+    return replace(
+        take,
+        amount_cents=n.deferred_cents,
+        status=RecoupmentStatus.PENDING,
+        offset_payment_id=None,
+        offset_trace=None,
+        offset_on=None,
+        pending_payment_id=n.payment_id,
+        detail="recovery deferred (PLB WO -)",
     )

@@ -73,32 +73,29 @@ def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rebuild, "REBUILD_FROM_ROWS", 1)
 
 
-@pytest.fixture
-def dropped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The tables whose indexes a load dropped and built again, in order."""
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """Record the table of every call to ``rebuild.<name>(conn, table)``."""
     names: list[str] = []
-    original = rebuild._indexes_rebuilt
+    original = getattr(rebuild, name)
 
     def spy(conn, table):  # type: ignore[no-untyped-def]
         names.append(table.name)
         return original(conn, table)
 
-    monkeypatch.setattr(rebuild, "_indexes_rebuilt", spy)
+    monkeypatch.setattr(rebuild, name, spy)
     return names
+
+
+@pytest.fixture
+def dropped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tables whose indexes a load dropped and built again, in order."""
+    return _spy(monkeypatch, "_indexes_rebuilt")
 
 
 @pytest.fixture
 def rechecked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The tables whose unique keys a load dropped and added back, in order."""
-    names: list[str] = []
-    original = rebuild._unique_keys_rechecked
-
-    def spy(conn, table):  # type: ignore[no-untyped-def]
-        names.append(table.name)
-        return original(conn, table)
-
-    monkeypatch.setattr(rebuild, "_unique_keys_rechecked", spy)
-    return names
+    return _spy(monkeypatch, "_unique_keys_rechecked")
 
 
 def _claim_rows(engine: Engine) -> list[tuple[object, ...]]:

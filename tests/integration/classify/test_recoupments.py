@@ -141,22 +141,26 @@ class TestReversals:
         assert [r[3] for r in _recoupments(fresh_engine)] == ["offset", "offset"]
 
 
+def _paid_then_taken_by_wo(engine: Engine) -> None:
+    """Claim W1 paid 100.00 in January; in March a WO +30.00 names its CLP01 and
+    CLP07."""
+    with engine.begin() as conn:
+        make_claim(conn, claim_id="W1")
+        _remit(conn, on=D(2024, 1, 10), trace="T0", lines=[("W1", "1", 10_000, "ICNW")])
+        payment = make_payment(conn, paid_on=D(2024, 3, 8), trace_number="T9")
+        make_plb(
+            conn,
+            payment_id=payment,
+            reason_code="WO",
+            reference="W1 ICNW",
+            amount_cents=3_000,
+        )
+
+
 class TestPlb:
     def test_wo_immediate_links_to_the_claim(self, fresh_engine: Engine) -> None:
         """A WO +X naming a known CLP01 is a recoupment of that claim, offset now."""
-        with fresh_engine.begin() as conn:
-            make_claim(conn, claim_id="W1")
-            _remit(
-                conn, on=D(2024, 1, 10), trace="T0", lines=[("W1", "1", 10_000, "ICNW")]
-            )
-            payment = make_payment(conn, paid_on=D(2024, 3, 8), trace_number="T9")
-            make_plb(
-                conn,
-                payment_id=payment,
-                reason_code="WO",
-                reference="W1 ICNW",
-                amount_cents=3_000,
-            )
+        _paid_then_taken_by_wo(fresh_engine)
         run(fresh_engine)
         assert _recoupments(fresh_engine) == [("plb_offset", "W1", 3_000, "offset")]
         kinds = {v["kind"] for v in open_exceptions(fresh_engine).values()}
@@ -167,19 +171,7 @@ class TestPlb:
     ) -> None:
         """The recoupment a WO +X started is planned the same way on a re-run: the
         second run neither rewrites its exception nor counts it as updated."""
-        with fresh_engine.begin() as conn:
-            make_claim(conn, claim_id="W1")
-            _remit(
-                conn, on=D(2024, 1, 10), trace="T0", lines=[("W1", "1", 10_000, "ICNW")]
-            )
-            payment = make_payment(conn, paid_on=D(2024, 3, 8), trace_number="T9")
-            make_plb(
-                conn,
-                payment_id=payment,
-                reason_code="WO",
-                reference="W1 ICNW",
-                amount_cents=3_000,
-            )
+        _paid_then_taken_by_wo(fresh_engine)
         e = E.__table__
         seen = (e.c.fingerprint, e.c.kind, e.c.detail, e.c.amount_cents, e.c.status)
 

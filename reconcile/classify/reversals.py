@@ -113,16 +113,23 @@ class Reversal:
 def pair_reversals(payments: Iterable[OwnPayment]) -> list[Reversal]:
     """Pair every reversal with its original and its correction.
 
-    ``payments`` are one payer's payments of claims; order does not matter.
+    ``payments`` are one payer's payments of claims, in any order. The reversals come
+    back oldest first (by their 835 and place in it): recoupment planning lets the
+    first of two reversals claim a PLB entry both could use, so this order, not the
+    order a database happened to return rows in, must decide.
     """
     by_claim: dict[int, list[OwnPayment]] = {}
     for payment in payments:
         by_claim.setdefault(payment.claim_pk, []).append(payment)
     found: list[Reversal] = []
     for claim_payments in by_claim.values():
-        ordered = sorted(claim_payments, key=lambda p: (p.paid_on, p.payment_id, p.seq))
-        found.extend(_pair_claim(ordered))
-    return found
+        found.extend(_pair_claim(sorted(claim_payments, key=_in_order)))
+    return sorted(found, key=lambda r: _in_order(r.reversal))
+
+
+def _in_order(payment: OwnPayment) -> tuple[dt.date, int, int]:
+    """A payment's place: its 835's date, the 835, its place in the 835."""
+    return payment.paid_on, payment.payment_id, payment.seq
 
 
 def _pair_claim(ordered: Sequence[OwnPayment]) -> list[Reversal]:
